@@ -1,0 +1,40 @@
+"""fastnp: the course's numpy deep-learning module, on compiled kernels.
+
+``from fastnp import *`` gives the course's names with the course's
+semantics and numbers:
+
+- linear classifier: softmax, cross_entropy_loss, linear_pred
+  (linear_predict), linear_cost_func, batch_gradient_descent_func,
+  stochastic_gradient_descent_func;
+- layers: OutputLayer, ReLU, Sigmoid, Affine, TwoLayerNet.
+
+The kernels behind them are in ``fastnp.kernels.cpu``.
+"""
+from fastnp.functional import (
+    batch_gradient_descent_func,
+    cross_entropy_loss,
+    linear_cost_func,
+    linear_pred,
+    linear_predict,
+    softmax,
+    stochastic_gradient_descent_func,
+)
+from fastnp.layers import Affine, OutputLayer, ReLU, Sigmoid
+from fastnp.network import TwoLayerNet
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Affine",
+    "OutputLayer",
+    "ReLU",
+    "Sigmoid",
+    "TwoLayerNet",
+    "batch_gradient_descent_func",
+    "cross_entropy_loss",
+    "linear_cost_func",
+    "linear_pred",
+    "linear_predict",
+    "softmax",
+    "stochastic_gradient_descent_func",
+]

@@ -1,0 +1,130 @@
+"""TwoLayerNet: Affine -> ReLU -> Affine -> OutputLayer, with L2 regularization."""
+from collections import OrderedDict
+
+import numpy as np
+
+from fastnp._checks import as_rows, as_targets, check_cols, count, real
+from fastnp.kernels.cpu import add_scaled, axpy, sum_of_squares, two_layer_numerical_gradient
+from fastnp.layers import Affine, OutputLayer, ReLU
+
+PARAM_NAMES = ("W1", "b1", "W2", "b2")
+
+
+class TwoLayerNet:
+    """The course's two-layer network, input_size -> hidden_size -> output_size.
+
+    params: dict of W1 (D, H), b1 (H,), W2 (H, C), b2 (C,).  W1 and W2 start
+    as weight_init_std * standard normal draws (numpy's global generator, as
+    the textbook, or np.random.RandomState(seed) when seed is given), biases
+    at zero.  layers: OrderedDict Affine1, Relu1, Affine2 sharing those very
+    arrays; lastLayer: OutputLayer.  The loss is the mean cross-entropy plus
+    0.5 * regularization * (sum W1**2 + sum W2**2).  dtype: float64 or
+    float32; inputs are converted to it.  Not thread-safe (the layers keep
+    state), like the textbook's.
+    """
+
+    def __init__(self, input_size, hidden_size, output_size, regularization=0.0, weight_init_std=0.01,
+                 seed=None, dtype=np.float64):
+        sizes = [count(v, name, 1) for v, name in
+                 ((input_size, "input_size"), (hidden_size, "hidden_size"), (output_size, "output_size"))]
+        self.regularization = real(regularization, "regularization", minimum=0.0)
+        std = real(weight_init_std, "weight_init_std")
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in (np.float32, np.float64):
+            raise TypeError(f"dtype must be float32 or float64, got {self.dtype}")
+        randn = np.random.randn if seed is None else np.random.RandomState(count(seed, "seed", 0)).randn
+        D, H, C = sizes
+        self.params = {
+            "W1": (std * randn(D, H)).astype(self.dtype),
+            "b1": np.zeros(H, self.dtype),
+            "W2": (std * randn(H, C)).astype(self.dtype),
+            "b2": np.zeros(C, self.dtype),
+        }
+        self.layers = OrderedDict()
+        self.layers["Affine1"] = Affine(self.params["W1"], self.params["b1"])
+        self.layers["Relu1"] = ReLU()
+        self.layers["Affine2"] = Affine(self.params["W2"], self.params["b2"])
+        self.lastLayer = OutputLayer()
+        self.grads = None
+
+    def _inputs(self, x):
+        rows, single = as_rows(x, "x", self.dtype)
+        W1 = self.params["W1"]
+        check_cols(rows, W1.shape[0], "x", "W1", W1.shape)
+        return rows, single
+
+    def _targets(self, t, rows):
+        return as_targets(t, "t", rows.shape[0], self.params["W2"].shape[1], self.dtype)
+
+    def predict(self, x):
+        """Scores before softmax: (N, C) for x: (N, D), or (C,) for one (D,) row."""
+        rows, single = self._inputs(x)
+        for layer in self.layers.values():
+            rows = layer.forward(rows)
+        return rows[0] if single else rows
+
+    def _l2(self):
+        W1, W2 = self.params["W1"], self.params["W2"]
+        return 0.5 * self.regularization * (sum_of_squares(W1.reshape(-1)) + sum_of_squares(W2.reshape(-1)))
+
+    def loss(self, x, t):
+        """Mean cross-entropy of softmax(predict(x)) against t, plus the L2 term.
+
+        t: (N, C) one-hot or soft targets, or N integer labels.
+        """
+        rows, _ = self._inputs(x)
+        return self.lastLayer.forward(self.predict(rows), self._targets(t, rows)) + self._l2()
+
+    def accuracy(self, x, t):
+        """Fraction of rows whose highest score is the target class (t one-hot or labels)."""
+        rows, _ = self._inputs(x)
+        predicted = np.argmax(self.predict(rows), axis=1)
+        labels = np.argmax(self._targets(t, rows), axis=1)
+        return float(np.mean(predicted == labels))
+
+    def gradient(self, x, t):
+        """Backprop gradient of loss(x, t): a dict like params (new arrays).
+
+        Kept as self.grads for update_params.  The input gradient of the first
+        layer is never computed: nothing needs it.
+        """
+        self.loss(x, t)
+        dout = self.lastLayer.backward(1)
+        dout = self.layers["Affine2"].backward(dout)
+        dout = self.layers["Relu1"].backward(dout)
+        self.layers["Affine1"].backward(dout, input_grad=False)
+        grads = {}
+        for n in ("1", "2"):
+            layer, W = self.layers["Affine" + n], self.params["W" + n]
+            grads["W" + n] = np.empty_like(W)
+            add_scaled(grads["W" + n].reshape(-1), layer.dW.reshape(-1), self.regularization, W.reshape(-1))
+            grads["b" + n] = layer.db
+        self.grads = grads
+        return grads
+
+    def update_params(self, learning_rate):
+        """params[k] -= learning_rate * grads[k] in place, with the last gradient() result."""
+        if self.grads is None:
+            raise RuntimeError("update_params needs a gradient: call gradient(x, t) first")
+        lr = real(learning_rate, "learning_rate")
+        for key in PARAM_NAMES:
+            p, g = self.params[key], self.grads[key]
+            if not (isinstance(p, np.ndarray) and p.flags.c_contiguous and p.flags.writeable and p.shape == g.shape):
+                raise ValueError(f"params['{key}'] must be a writeable C-contiguous array of shape {g.shape}")
+            axpy(p.reshape(-1), -lr, g.reshape(-1).astype(p.dtype, copy=False))
+
+    def numerical_gradient(self, x, t, h=1e-4):
+        """Central-difference gradient (f(w + h) - f(w - h)) / 2h of loss(x, t)
+        for every element of every parameter: the textbook's definition.
+
+        Far faster than the textbook, which recomputes the whole network twice
+        per element: here each element only revisits the rows and the hidden
+        unit it moves.  Use float64: at float32 the differences drown in rounding.
+        """
+        rows, _ = self._inputs(x)
+        t = self._targets(t, rows)
+        p = {k: np.ascontiguousarray(v, self.dtype) for k, v in self.params.items()}
+        grads = {k: np.empty_like(v) for k, v in p.items()}
+        two_layer_numerical_gradient(grads["W1"], grads["b1"], grads["W2"], grads["b2"], rows, t,
+                                     p["W1"], p["b1"], p["W2"], p["b2"], self.regularization, real(h, "h"))
+        return grads

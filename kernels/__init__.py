@@ -1,0 +1,10 @@
+"""fastnp's compiled kernels, installed as ``fastnp.kernels``.
+
+Families:
+    fastnp.kernels.cpu   numba ``@njit`` kernels (this release)
+
+Kernel convention (after llm.c): outputs first, then inputs, then scalars.
+Kernels never allocate their outputs and never write to their inputs; the
+layers in ``fastnp`` check and convert arguments and own the buffers.
+Kernels expect C-contiguous float32 or float64 arrays of one dtype.
+"""

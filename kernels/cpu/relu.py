@@ -1,0 +1,21 @@
+"""ReLU forward and backward on flat arrays (layers pass ravelled views)."""
+from numba import njit
+
+
+@njit(cache=True)
+def relu_forward(out, mask, x):
+    """out = max(x, 0); mask = (x <= 0), the textbook's Relu.mask.
+
+    out, x: (n,) float; mask: (n,) bool.  NaN passes through (NaN <= 0 is False).
+    """
+    for i in range(x.shape[0]):
+        dead = x[i] <= 0.0
+        mask[i] = dead
+        out[i] = 0.0 if dead else x[i]
+
+
+@njit(cache=True)
+def relu_backward(dx, dout, mask):
+    """dx = dout where the input was positive, else 0.  dx, dout: (n,); mask: (n,) bool."""
+    for i in range(dout.shape[0]):
+        dx[i] = 0.0 if mask[i] else dout[i]

@@ -1,0 +1,31 @@
+import os
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+#: The offline CIFAR-10 subset; FASTNP_DATA names another folder holding cifar-10-batches-py.
+DATA_ROOT = Path(os.environ.get("FASTNP_DATA", REPO.parent / "shared" / "data" / "cifar10-jpeg-subset"))
+
+
+def _batch(name):
+    with open(DATA_ROOT / "cifar-10-batches-py" / name, "rb") as f:
+        d = pickle.load(f, encoding="bytes")
+    # File rows are CHW (1024 red, 1024 green, 1024 blue); the course uses HWC.
+    x = np.asarray(d[b"data"]).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1).reshape(-1, 3072)
+    return x.astype(np.float64) / 255.0, np.asarray(d[b"labels"])
+
+
+@pytest.fixture(scope="session")
+def cifar():
+    """(X_tr, Y_tr, X_te, Y_te): the course's preprocessing, pixels / 255 minus the train mean image."""
+    if not (DATA_ROOT / "cifar-10-batches-py").is_dir():
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must have the CIFAR-10 subset at {DATA_ROOT}")
+        pytest.skip(f"CIFAR-10 data not found at {DATA_ROOT} (set FASTNP_DATA to the folder holding cifar-10-batches-py)")
+    X_tr, Y_tr = _batch("data_batch_1")
+    X_te, Y_te = _batch("test_batch")
+    mean = X_tr.mean(axis=0)
+    return X_tr - mean, Y_tr, X_te - mean, Y_te

@@ -1,0 +1,205 @@
+"""fastnp against the plain numpy oracle (tests/naive.py) on random shapes,
+dtypes and scales drawn by hypothesis."""
+import itertools
+
+import naive
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from numpy.testing import assert_allclose
+
+import fastnp
+from fastnp import reference
+
+settings.register_profile("fastnp", deadline=None, max_examples=40)
+settings.load_profile("fastnp")
+
+dtypes = st.sampled_from([np.float32, np.float64])
+seeds = st.integers(0, 2**32 - 1)
+scales = st.sampled_from([1e-3, 1.0, 30.0, 1e3])
+
+
+def tol(dtype, scale=1.0):
+    """(rtol, atol) for comparing a result of `dtype` with the float64 oracle."""
+    if dtype == np.float32:
+        return 2e-5, 2e-6 * max(scale, 1.0)
+    return 1e-12, 1e-14 * max(scale, 1.0)
+
+
+def draw(rng, shape, dtype, scale=1.0):
+    return (scale * rng.standard_normal(shape)).astype(dtype)
+
+
+def targets(rng, n, c, dtype, soft=False):
+    if soft:
+        t = rng.random((n, c))
+        return (t / t.sum(axis=1, keepdims=True)).astype(dtype)
+    return np.eye(c, dtype=dtype)[rng.integers(0, c, n)]
+
+
+@given(seed=seeds, n=st.integers(1, 40), c=st.integers(1, 12), dtype=dtypes, scale=scales)
+def test_softmax(seed, n, c, dtype, scale):
+    x = draw(np.random.default_rng(seed), (n, c), dtype, scale)
+    out = fastnp.softmax(x)
+    assert out.dtype == dtype and out.shape == (n, c)
+    assert_allclose(out, naive.softmax(x), *tol(dtype))
+    assert_allclose(fastnp.softmax(x[0]), naive.softmax(x[0]), *tol(dtype))
+
+
+@given(seed=seeds, n=st.integers(1, 40), c=st.integers(1, 12), dtype=dtypes, soft=st.booleans())
+def test_cross_entropy_loss(seed, n, c, dtype, soft):
+    rng = np.random.default_rng(seed)
+    prob = naive.softmax(draw(rng, (n, c), np.float64, 3.0)).astype(dtype)
+    prob[rng.random((n, c)) < 0.1] = 0  # exact zeros hit the 1e-9 guard
+    t = targets(rng, n, c, dtype, soft)
+    assert fastnp.cross_entropy_loss(prob, t) == pytest.approx(naive.cross_entropy(prob, t), rel=tol(dtype)[0])
+
+
+@given(seed=seeds, n=st.integers(1, 40), c=st.integers(1, 12), dtype=dtypes, scale=scales, soft=st.booleans())
+def test_output_layer(seed, n, c, dtype, scale, soft):
+    rng = np.random.default_rng(seed)
+    x, t = draw(rng, (n, c), dtype, scale), targets(rng, n, c, dtype, soft)
+    layer = fastnp.OutputLayer()
+    rtol, atol = tol(dtype)
+    assert layer.forward(x, t) == pytest.approx(naive.cross_entropy(naive.softmax(x), t), rel=rtol, abs=atol)
+    expected = (naive.softmax(x) - naive.f64(t)) / n
+    assert_allclose(layer.backward(), expected, rtol, atol)
+    assert_allclose(layer.backward(2.5), 2.5 * expected, rtol, atol)
+    assert_allclose(layer.y, naive.softmax(x), rtol, atol)
+
+
+@given(seed=seeds, shape=st.lists(st.integers(1, 9), min_size=1, max_size=3), dtype=dtypes, scale=scales)
+def test_relu_and_sigmoid(seed, shape, dtype, scale):
+    rng = np.random.default_rng(seed)
+    x, dout = draw(rng, shape, dtype, scale), draw(rng, shape, dtype)
+    rtol, atol = tol(dtype)
+    relu = fastnp.ReLU()
+    assert_allclose(relu.forward(x), naive.relu(x), rtol, atol)
+    assert_allclose(relu.backward(dout), naive.relu_grad(x, dout), rtol, atol)
+    sig = fastnp.Sigmoid()
+    assert_allclose(sig.forward(x), naive.sigmoid(x), rtol, atol)
+    assert_allclose(sig.backward(dout), naive.sigmoid_grad(x, dout), rtol, atol)
+
+
+@given(seed=seeds, n=st.integers(1, 30), k=st.integers(1, 30), m=st.integers(1, 30), dtype=dtypes)
+def test_affine(seed, n, k, m, dtype):
+    rng = np.random.default_rng(seed)
+    x, W, b, dout = draw(rng, (n, k), dtype), draw(rng, (k, m), dtype), draw(rng, m, dtype), draw(rng, (n, m), dtype)
+    rtol, atol = tol(dtype, scale=np.sqrt(k))
+    layer = fastnp.Affine(W, b)
+    assert_allclose(layer.forward(x), naive.affine(x, W, b), rtol, atol)
+    assert_allclose(layer.backward(dout), naive.f64(dout) @ naive.f64(W).T, rtol, atol * np.sqrt(m))
+    assert_allclose(layer.dW, naive.f64(x).T @ naive.f64(dout), rtol, atol * np.sqrt(n))
+    assert_allclose(layer.db, naive.f64(dout).sum(axis=0), rtol, atol * np.sqrt(n))
+    assert_allclose(fastnp.linear_pred(x, W, b), naive.affine(x, W, b), rtol, atol)
+
+
+@given(seed=seeds, n=st.integers(1, 25), d=st.integers(1, 40), c=st.integers(2, 10), dtype=dtypes)
+def test_linear_cost_and_batch_gradient_descent(seed, n, d, c, dtype):
+    rng = np.random.default_rng(seed)
+    X, Y = draw(rng, (n, d), dtype), targets(rng, n, c, dtype)
+    W, b = draw(rng, (d, c), dtype, 0.1), draw(rng, c, dtype, 0.1)
+    rtol = tol(dtype)[0] * 50
+    assert fastnp.linear_cost_func(X, Y, W, b) == pytest.approx(naive.linear_cost(X, Y, W, b), rel=rtol)
+    W1, b1, J, W_his = fastnp.batch_gradient_descent_func(X, Y, W, b, 5, 0.1)
+    W_n, b_n, J_n, W_his_n = naive.batch_gd(X, Y, W, b, 5, 0.1)
+    assert W1.dtype == dtype and J.shape == (5,) and W_his.shape == (5, d, c)
+    assert_allclose(J, J_n, rtol)
+    assert_allclose(W_his, W_his_n, rtol, rtol)
+    assert_allclose(W1, W_n, rtol, rtol)
+    assert_allclose(b1, b_n, rtol, rtol)
+
+
+def test_batch_gradient_descent_record_every_and_labels():
+    rng = np.random.default_rng(1)
+    X, labels = rng.standard_normal((12, 7)), rng.integers(0, 3, 12)
+    W, b = np.zeros((7, 3)), np.zeros((1, 3))
+    W1, b1, J, W_his = fastnp.batch_gradient_descent_func(X, labels, W, b, 7, 0.2, record_every=3)
+    W_all, b_all, J_all, W_his_all = fastnp.batch_gradient_descent_func(X, naive.one_hot(labels, 3), W, b, 7, 0.2)
+    assert b1.shape == (1, 3)
+    assert_allclose(J, J_all, rtol=1e-15)
+    assert_allclose(W_his, W_his_all[[0, 3, 6]], rtol=1e-15)
+    assert fastnp.batch_gradient_descent_func(X, labels, W, b, 7, 0.2, record_every=None)[3].shape == (0, 7, 3)
+
+
+@given(seed=seeds, n=st.integers(1, 20), d=st.integers(1, 30), c=st.integers(2, 6), dtype=dtypes)
+def test_sgd_with_the_whole_batch_is_batch_gradient_descent(seed, n, d, c, dtype):
+    rng = np.random.default_rng(seed)
+    X, Y = draw(rng, (n, d), dtype), targets(rng, n, c, dtype)
+    W, b = draw(rng, (d, c), dtype, 0.1), np.zeros(c, dtype)
+    sgd = fastnp.stochastic_gradient_descent_func(X, Y, W, b, 4, 0.1, n, random_seed=seed % 1000)
+    bgd = naive.batch_gd(X, Y, W, b, 4, 0.1)
+    rtol = tol(dtype)[0] * 50
+    for got, want in zip(sgd, bgd):
+        assert_allclose(got, want, rtol, rtol)
+
+
+def test_sgd_each_update_uses_distinct_rows_of_one_draw():
+    """Every update must be the textbook update on some set of mini_batch distinct rows:
+    with 6 rows and batches of 3 there are 20 candidate sets; exactly the drawn one fits."""
+    rng = np.random.default_rng(3)
+    n, d, c, m, alpha = 6, 5, 3, 3, 0.5
+    X, Y = rng.standard_normal((n, d)), naive.one_hot(rng.integers(0, c, n), c)
+    W0, b0 = 0.1 * rng.standard_normal((d, c)), np.zeros(c)
+    _, b_final, J, W_his = fastnp.stochastic_gradient_descent_func(X, Y, W0, b0, 40, alpha, m, random_seed=11)
+    W, b = W0, b0
+    counts = np.zeros(n)
+    for i in range(40):
+        matches = []
+        for rows in itertools.combinations(range(n), m):
+            rows = list(rows)
+            dW, db = naive.linear_grad(X[rows], Y[rows], W, b)
+            if np.allclose(W - alpha * dW, W_his[i], rtol=1e-12, atol=1e-14):
+                matches.append((rows, db))
+        assert len(matches) == 1, f"update {i} fits {len(matches)} row sets"
+        rows, db = matches[0]
+        assert J[i] == pytest.approx(naive.linear_cost(X[rows], Y[rows], W, b), rel=1e-12)
+        counts[rows] += 1
+        W, b = W_his[i], b - alpha * db
+    assert_allclose(b_final, b, rtol=1e-12)
+    assert counts.min() > 0  # all rows get drawn
+
+
+def test_sgd_is_reproducible_and_seed_dependent():
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((50, 8)), naive.one_hot(rng.integers(0, 4, 50), 4)
+    W, b = np.zeros((8, 4)), np.zeros(4)
+    a = fastnp.stochastic_gradient_descent_func(X, Y, W, b, 30, 0.1, 5, random_seed=7)
+    again = fastnp.stochastic_gradient_descent_func(X, Y, W, b, 30, 0.1, 5, random_seed=7)
+    other = fastnp.stochastic_gradient_descent_func(X, Y, W, b, 30, 0.1, 5, random_seed=8)
+    for x, y in zip(a, again):
+        np.testing.assert_array_equal(x, y)
+    assert not np.array_equal(a[2], other[2])
+    np.random.seed(5)
+    from_global = fastnp.stochastic_gradient_descent_func(X, Y, W, b, 30, 0.1, 5)
+    np.random.seed(5)
+    np.testing.assert_array_equal(fastnp.stochastic_gradient_descent_func(X, Y, W, b, 30, 0.1, 5)[2], from_global[2])
+
+
+@given(seed=seeds, n=st.integers(1, 6), d=st.integers(1, 6), h=st.integers(1, 5), c=st.integers(2, 4),
+       reg=st.sampled_from([0.0, 1e-3, 0.5]))
+def test_numerical_gradient(seed, n, d, h, c, reg):
+    rng = np.random.default_rng(seed)
+    net = fastnp.TwoLayerNet(d, h, c, regularization=reg, weight_init_std=1.0, seed=seed % 1000)
+    net.params["b1"][:] = rng.standard_normal(h)
+    x, t = rng.standard_normal((n, d)), targets(rng, n, c, np.float64)
+    got = net.numerical_gradient(x, t)
+    want = naive.two_layer_numerical_gradient(net.params, x, t, reg)
+    for key in want:
+        assert_allclose(got[key], want[key], rtol=0, atol=1e-9, err_msg=key)
+
+
+def test_textbook_reference_matches_the_oracle():
+    """fastnp.reference is the bench baseline: it must compute the same things."""
+    rng = np.random.default_rng(2)
+    X, Y = rng.standard_normal((10, 6)), naive.one_hot(rng.integers(0, 3, 10), 3)
+    W, b = 0.1 * rng.standard_normal((6, 3)), np.zeros(3)
+    for got, want in zip(reference.batch_gradient_descent_func(X, Y, W, b, 3, 0.1), naive.batch_gd(X, Y, W, b, 3, 0.1)):
+        assert_allclose(got, want, rtol=1e-12)
+    np.random.seed(4)
+    ref = reference.TwoLayerNet(6, 4, 3, regularization=0.1, weight_init_std=1.0)
+    num = ref.numerical_gradient(X, Y)
+    want = naive.two_layer_numerical_gradient(ref.params, X, Y, 0.1)
+    for key in want:
+        assert_allclose(num[key], want[key], atol=1e-9)
