@@ -50,7 +50,6 @@ class OutputLayer:
         self.t = None
         self._x = None
         self._dx = None
-        self._dx_taken = False
         self._shape = None
 
     def forward(self, x, t):
@@ -58,7 +57,6 @@ class OutputLayer:
         self.t = as_targets(t, "t", rows.shape[0], rows.shape[1], rows.dtype)
         self._x, self._shape = rows, np.shape(x)
         self._dx = np.empty_like(rows)
-        self._dx_taken = False
         self.loss = softmax_cross_entropy(self._dx, rows, self.t)
         return self.loss
 
@@ -73,10 +71,9 @@ class OutputLayer:
     def backward(self, dout=1):
         _need_forward(self, self._dx is not None)
         dout = real(dout, "dout")
-        if dout == 1.0 and not self._dx_taken:
-            self._dx_taken = True  # hand the buffer over once; later calls copy
-            return self._dx.reshape(self._shape)
-        return (self._dx * dout).reshape(self._shape)
+        # Always a new array: the caller may modify it, and backward may be called again.
+        dx = self._dx.copy() if dout == 1.0 else self._dx * dout
+        return dx.reshape(self._shape)
 
 
 class ReLU:

@@ -2,8 +2,12 @@ import os
 import pickle
 from pathlib import Path
 
-import numpy as np
-import pytest
+# numba's OpenMP threads spin-wait by default, which on a 2-core machine turns a
+# short parallel kernel into a long one while anything else runs; set before numba loads.
+os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 #: The offline CIFAR-10 subset; FASTNP_DATA names another folder holding cifar-10-batches-py.

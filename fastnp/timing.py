@@ -1,0 +1,81 @@
+"""Timing helpers shared by `fastnp demo` and `fastnp bench`.
+
+Each implementation is timed in its own block after its own warm-up (torch
+and numpy keep separate thread pools; interleaving single calls would time
+one library while the other's pool still spins), and the median of several
+samples is reported.
+"""
+import os
+import platform
+import statistics
+import time
+
+
+def median_time(fn, repeats=7, min_sample_s=0.02, warmup=2):
+    """Median seconds per call of fn() over `repeats` samples.
+
+    Each sample runs fn enough times to last about min_sample_s, so short
+    calls are not lost in timer resolution.  The first `warmup` calls (JIT
+    compilation, caches, thread pools) are not timed.
+    """
+    for _ in range(warmup):
+        fn()
+    start = time.perf_counter()
+    fn()
+    once = max(time.perf_counter() - start, 1e-9)
+    number = max(1, int(min_sample_s / once))
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(number):
+            fn()
+        samples.append((time.perf_counter() - start) / number)
+    return statistics.median(samples)
+
+
+def cpu_name():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine_info():
+    """CPU, cores, threads and library versions, for every report."""
+    import numba
+    import numpy
+    import scipy
+
+    info = {
+        "cpu": cpu_name(),
+        "cores": os.cpu_count(),
+        "numba_threads": numba.get_num_threads(),
+        "python": platform.python_version(),
+        "numpy": numpy.__version__,
+        "numba": numba.__version__,
+        "scipy": scipy.__version__,
+    }
+    try:
+        import torch
+
+        info["torch"] = torch.__version__
+        info["torch_threads"] = torch.get_num_threads()
+    except ImportError:
+        info["torch"] = None
+    for var in ("OPENBLAS_CORETYPE", "OMP_WAIT_POLICY", "NUMBA_NUM_THREADS"):
+        if os.environ.get(var):
+            info[var] = os.environ[var]
+    return info
+
+
+def format_seconds(s):
+    if s is None:
+        return "-"
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
+        if s >= scale:
+            return f"{s / scale:.3g} {unit}"
+    return f"{s / 1e-9:.3g} ns"
