@@ -7,11 +7,19 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="fastnp", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("demo", help="print the course's reference values computed by fastnp and a small timing table")
+    bench = sub.add_parser("bench", help="time fastnp against the textbook numpy version and torch")
+    bench.add_argument("--quick", action="store_true", help="fewer repeats, textbook numerical gradient from a slice (< 60 s)")
+    bench.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    bench.add_argument("--quiet", action="store_true", help="print only the final table")
     args = parser.parse_args(argv)
     if args.command == "demo":
         from fastnp import demo
 
         return demo.main(args)
+    if args.command == "bench":
+        from fastnp import bench
+
+        return bench.main(args)
     return 2
 
 

@@ -46,7 +46,7 @@ def batch_gradient_descent_func(X, Y, W, b, iterations, alpha):
 
 def stochastic_gradient_descent_func(X, Y, W, b, iterations, alpha, mini_batch, random_seed=None,
                                      record_every=1):
-    rng = np.random.RandomState(random_seed)
+    rng = np.random.default_rng(random_seed)
     J_his = np.zeros(iterations)
     W_his = np.zeros((len(range(0, iterations, record_every)),) + W.shape)
     for i in range(iterations):
@@ -123,12 +123,18 @@ class Affine:
         return dx
 
 
-def numerical_gradient(f, x):
-    """Central differences of f() over every element of x, perturbing x in place."""
+def numerical_gradient(f, x, max_elements=None):
+    """Central differences of f() over every element of x, perturbing x in place.
+
+    max_elements stops after that many elements (to time a slice of a run
+    that would take hours); the rest of grad stays 0.
+    """
     h = 1e-4
     grad = np.zeros_like(x)
     it = np.nditer(x, flags=["multi_index"], op_flags=["readwrite"])
-    while not it.finished:
+    done = 0
+    while not it.finished and (max_elements is None or done < max_elements):
+        done += 1
         idx = it.multi_index
         tmp_val = x[idx]
         x[idx] = float(tmp_val) + h

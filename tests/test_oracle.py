@@ -178,16 +178,18 @@ def test_sgd_is_reproducible_and_seed_dependent():
 
 
 @given(seed=seeds, n=st.integers(1, 6), d=st.integers(1, 6), h=st.integers(1, 5), c=st.integers(2, 4),
-       reg=st.sampled_from([0.0, 1e-3, 0.5]))
-def test_numerical_gradient(seed, n, d, h, c, reg):
+       reg=st.sampled_from([0.0, 1e-3, 0.5]), x_scale=st.sampled_from([0.01, 1.0, 300.0]),
+       soft=st.booleans())
+def test_numerical_gradient(seed, n, d, h, c, reg, x_scale, soft):
+    """x_scale 0.01 and 1 take the series path of the kernel, 300 its exact path."""
     rng = np.random.default_rng(seed)
     net = fastnp.TwoLayerNet(d, h, c, regularization=reg, weight_init_std=1.0, seed=seed % 1000)
     net.params["b1"][:] = rng.standard_normal(h)
-    x, t = rng.standard_normal((n, d)), targets(rng, n, c, np.float64)
+    x, t = x_scale * rng.standard_normal((n, d)), targets(rng, n, c, np.float64, soft)
     got = net.numerical_gradient(x, t)
     want = naive.two_layer_numerical_gradient(net.params, x, t, reg)
     for key in want:
-        assert_allclose(got[key], want[key], rtol=0, atol=1e-9, err_msg=key)
+        assert_allclose(got[key], want[key], rtol=1e-9, atol=1e-9, err_msg=key)
 
 
 def test_textbook_reference_matches_the_oracle():

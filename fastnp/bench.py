@@ -1,0 +1,343 @@
+"""`fastnp bench`: fastnp, the textbook numpy version and torch, side by side.
+
+Every case is timed for each implementation in one process, each in its own
+block after its own warm-up, as the median of several samples (see
+fastnp.timing).  The ratios are textbook / fastnp and torch / fastnp, so
+above 1 means fastnp is faster.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+import fastnp
+from fastnp import reference
+from fastnp.timing import format_seconds, machine_info, median_time
+
+try:
+    import torch
+except ImportError:  # torch is a test/bench peer, never a requirement
+    torch = None
+
+
+@dataclass
+class Case:
+    name: str
+    impls: dict  # implementation name -> zero-argument callable
+    target: str = ""  # the speed target, as the issue states it
+    flops: float = 0.0  # floating-point operations per call, for GFLOP/s
+    repeats: int = 7
+    slow_impls: dict = field(default_factory=dict)  # name -> (callable, scale): time one call, multiply
+    times: dict = field(default_factory=dict)
+
+
+def _onehot(rng, n, c, dtype=np.float64):
+    return np.eye(c, dtype=dtype)[rng.integers(0, c, n)]
+
+
+def _t(a):
+    return torch.from_numpy(np.ascontiguousarray(a))
+
+
+# ---------------------------------------------------------------- the cases
+
+def case_output_layer(n, dtype):
+    rng = np.random.default_rng(0)
+    x, t = (3 * rng.standard_normal((n, 10))).astype(dtype), _onehot(rng, n, 10, dtype)
+    ours, theirs = fastnp.OutputLayer(), reference.OutputLayer()
+
+    def run_fastnp():
+        ours.forward(x, t)
+        return ours.backward()
+
+    def run_numpy():
+        theirs.forward(x, t)
+        return theirs.backward()
+
+    impls = {"fastnp": run_fastnp, "numpy": run_numpy}
+    if torch is not None:
+        tx, tt = _t(x), _t(t)
+
+        def run_torch():  # the same guarded loss and (p - t) / N gradient, no autograd overhead
+            p = torch.softmax(tx, 1)
+            loss = -(tt * torch.log(p + 1e-9)).sum() / n
+            return loss.item(), (p - tt) / n
+
+        impls["torch"] = run_torch
+    name = f"OutputLayer fwd+bwd N={n} C=10 {np.dtype(dtype).name}"
+    return Case(name, impls, target=">= 3x numpy, >= 2x torch")
+
+
+def case_affine(dtype=np.float64):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((100, 3072)).astype(dtype)
+    W, b = (0.01 * rng.standard_normal((3072, 1024))).astype(dtype), np.zeros(1024, dtype)
+    dout = rng.standard_normal((100, 1024)).astype(dtype)
+    ours, theirs = fastnp.Affine(W, b), reference.Affine(W, b)
+
+    def run_fastnp():
+        ours.forward(x)
+        return ours.backward(dout)
+
+    def run_numpy():
+        theirs.forward(x)
+        return theirs.backward(dout)
+
+    impls = {"fastnp": run_fastnp, "numpy": run_numpy}
+    if torch is not None:
+        tx, tW, tb, td = _t(x), _t(W), _t(b), _t(dout)
+
+        def run_torch():
+            out = torch.addmm(tb, tx, tW)
+            return out, td @ tW.T, tx.T @ td, td.sum(0)
+
+        impls["torch"] = run_torch
+    return Case("Affine fwd+bwd 100x3072 @ 3072x1024", impls, target=">= 1.3x numpy, >= 1x torch",
+                flops=3 * 2 * 100 * 3072 * 1024)
+
+
+def case_two_layer_step(batch=100):
+    rng = np.random.default_rng(2)
+    x, t = rng.standard_normal((batch, 3072)), _onehot(rng, batch, 10)
+    np.random.seed(0)
+    ours = fastnp.TwoLayerNet(3072, 1024, 10, regularization=1e-4)
+    np.random.seed(0)
+    theirs = reference.TwoLayerNet(3072, 1024, 10, regularization=1e-4)
+
+    def step(net):
+        def run():
+            net.gradient(x, t)
+            net.update_params(1e-3)
+        return run
+
+    impls = {"fastnp": step(ours), "numpy": step(theirs)}
+    if torch is not None:
+        params = {k: _t(v.copy()).requires_grad_(True) for k, v in theirs.params.items()}
+        tx, tt = _t(x), _t(t)
+
+        def run_torch():
+            hidden = torch.relu(torch.addmm(params["b1"], tx, params["W1"]))
+            scores = torch.addmm(params["b2"], hidden, params["W2"])
+            loss = -(tt * torch.log_softmax(scores, 1)).sum() / batch
+            loss = loss + 0.5e-4 * ((params["W1"] ** 2).sum() + (params["W2"] ** 2).sum())
+            grads = torch.autograd.grad(loss, list(params.values()))
+            with torch.no_grad():
+                for p, g in zip(params.values(), grads):
+                    p -= 1e-3 * g
+
+        impls["torch"] = run_torch
+    # forward 2 matmuls + backward dW1, dW2, dhidden (no dx of the input layer)
+    flops = 2 * batch * (3072 * 1024 * 2 + 1024 * 10 * 3)
+    return Case(f"TwoLayerNet step batch {batch} 3072-1024-10", impls, target=">= 1.3x numpy, >= 1x torch",
+                flops=flops)
+
+
+def case_numerical_gradient(quick):
+    rng = np.random.default_rng(3)
+    x, t = rng.standard_normal((20, 3072)), _onehot(rng, 20, 10)
+    np.random.seed(0)
+    ours = fastnp.TwoLayerNet(3072, 10, 10, regularization=1e-4)
+    np.random.seed(0)
+    theirs = reference.TwoLayerNet(3072, 10, 10, regularization=1e-4)
+    case = Case("numerical_gradient 3072-10-10, 20 images", {"fastnp": lambda: ours.numerical_gradient(x, t)},
+                target=">= 1000x numpy", repeats=5)
+    n_elements = sum(p.size for p in theirs.params.values())
+    if quick:  # time a slice of W1 and scale up by element count
+        sliced = 1000
+        case.slow_impls["numpy"] = (
+            lambda: reference.numerical_gradient(lambda: theirs.loss(x, t), theirs.params["W1"], sliced),
+            n_elements / sliced)
+    else:
+        case.slow_impls["numpy"] = (lambda: theirs.numerical_gradient(x, t), 1.0)
+    return case
+
+
+def case_numerical_gradient_large():
+    rng = np.random.default_rng(4)
+    x, t = rng.standard_normal((100, 3072)), _onehot(rng, 100, 10)
+    np.random.seed(0)
+    ours = fastnp.TwoLayerNet(3072, 1024, 10, regularization=1e-4)
+    np.random.seed(0)
+    theirs = reference.TwoLayerNet(3072, 1024, 10, regularization=1e-4)
+    n_elements = sum(p.size for p in theirs.params.values())
+    sliced = 20
+    case = Case("numerical_gradient 3072-1024-10, 100 images", {"fastnp": lambda: ours.numerical_gradient(x, t)},
+                target="seconds (numpy: hours, from a slice)", repeats=1)
+    case.slow_impls["numpy"] = (
+        lambda: reference.numerical_gradient(lambda: theirs.loss(x, t), theirs.params["W1"], sliced),
+        n_elements / sliced)
+    return case
+
+
+def _cifar_like(rng, n):
+    return rng.standard_normal((n, 3072)) * 0.25, _onehot(rng, n, 10)
+
+
+def case_sgd(mini_batch, iterations):
+    rng = np.random.default_rng(5)
+    X, Y = _cifar_like(rng, 10000)
+    W, b = np.zeros((3072, 10)), np.zeros(10)
+    args = (X, Y, W, b, iterations, 0.01, mini_batch, 0)
+    impls = {
+        "fastnp": lambda: fastnp.stochastic_gradient_descent_func(*args, record_every=iterations),
+        "numpy": lambda: reference.stochastic_gradient_descent_func(*args, record_every=iterations),
+    }
+    if torch is not None:
+        tX, tY = _t(X), _t(Y)
+
+        def run_torch():
+            gen = torch.Generator().manual_seed(0)
+            tW, tb = torch.zeros(3072, 10, dtype=torch.float64), torch.zeros(10, dtype=torch.float64)
+            for _ in range(iterations):
+                idx = torch.randperm(10000, generator=gen)[:mini_batch]
+                x, y = tX[idx], tY[idx]
+                g = (torch.softmax(torch.addmm(tb, x, tW), 1) - y) / mini_batch
+                tW.addmm_(x.T, g, alpha=-0.01)
+                tb.sub_(0.01 * g.sum(0))
+
+        impls["torch"] = run_torch
+    target = ">= 2.5x numpy" if mini_batch > 1 else ">= 6x numpy"
+    return Case(f"SGD 10000x3072, {iterations} its, mini_batch {mini_batch}", impls, target=target,
+                repeats=5, flops=iterations * mini_batch * 3072 * 10 * 4)
+
+
+def case_batch_gd():
+    rng = np.random.default_rng(6)
+    X, Y = _cifar_like(rng, 20)
+    W, b = np.zeros((3072, 10)), np.zeros(10)
+    impls = {
+        "fastnp": lambda: fastnp.batch_gradient_descent_func(X, Y, W, b, 100, 0.1),
+        "numpy": lambda: reference.batch_gradient_descent_func(X, Y, W, b, 100, 0.1),
+    }
+    if torch is not None:
+        tX, tY = _t(X), _t(Y)
+
+        def run_torch():
+            tW, tb = torch.zeros(3072, 10, dtype=torch.float64), torch.zeros(10, dtype=torch.float64)
+            W_his = torch.empty(100, 3072, 10, dtype=torch.float64)
+            for i in range(100):
+                p = torch.softmax(torch.addmm(tb, tX, tW), 1)
+                g = (p - tY) / 20
+                tW.addmm_(tX.T, g, alpha=-0.1)
+                tb.sub_(0.1 * g.sum(0))
+                W_his[i] = tW
+
+        impls["torch"] = run_torch
+    return Case("batch GD 20x3072, 100 its", impls, target=">= 3x numpy")
+
+
+def all_cases(quick):
+    cases = [
+        case_numerical_gradient(quick),
+        case_sgd(10, 3000),
+        case_sgd(1, 10000),
+        case_batch_gd(),
+    ]
+    for dtype in (np.float64, np.float32):
+        cases += [case_output_layer(100, dtype), case_output_layer(100_000, dtype)]
+    cases += [case_affine(), case_two_layer_step()]
+    if not quick:
+        cases.append(case_numerical_gradient_large())
+    return cases
+
+
+# ---------------------------------------------------------------- running
+
+def matmul_peak(n=100, k=3072, m=1024):
+    """GFLOP/s of numpy's x @ W at the Affine shape: the machine's matmul peak there."""
+    rng = np.random.default_rng(7)
+    x, W = rng.standard_normal((n, k)), rng.standard_normal((k, m))
+    return 2 * n * k * m / median_time(lambda: x @ W) / 1e9
+
+
+def run_case(case, quick):
+    repeats = 3 if quick else case.repeats
+    for name, fn in case.impls.items():
+        case.times[name] = median_time(fn, repeats=repeats, min_sample_s=0.01 if quick else 0.05)
+    for name, (fn, scale) in case.slow_impls.items():
+        start = time.perf_counter()
+        fn()
+        case.times[name] = (time.perf_counter() - start) * scale
+    return case
+
+
+FIRST_CALL_SCRIPT = """
+import time, numpy as np
+t0 = time.perf_counter()
+import fastnp
+t1 = time.perf_counter()
+rng = np.random.default_rng(0)
+x = rng.standard_normal((20, 30)); t = np.eye(4)[rng.integers(0, 4, 20)]
+out = {"import": t1 - t0}
+def first(name, fn):
+    s = time.perf_counter(); fn(); out[name] = time.perf_counter() - s
+first("softmax", lambda: fastnp.softmax(x))
+first("OutputLayer fwd+bwd", lambda: (lambda l: (l.forward(x[:, :4], t), l.backward()))(fastnp.OutputLayer()))
+first("ReLU fwd+bwd", lambda: (lambda l: (l.forward(x), l.backward(x)))(fastnp.ReLU()))
+first("Sigmoid fwd+bwd", lambda: (lambda l: (l.forward(x), l.backward(x)))(fastnp.Sigmoid()))
+first("Affine fwd+bwd", lambda: (lambda l: (l.forward(x), l.backward(t)))(fastnp.Affine(np.ones((30, 4)), np.zeros(4))))
+net = fastnp.TwoLayerNet(30, 5, 4, seed=0)
+first("TwoLayerNet step", lambda: (net.gradient(x, t), net.update_params(0.1)))
+first("numerical_gradient", lambda: net.numerical_gradient(x, t))
+first("batch GD", lambda: fastnp.batch_gradient_descent_func(x, t, np.zeros((30, 4)), np.zeros(4), 2, 0.1))
+first("SGD", lambda: fastnp.stochastic_gradient_descent_func(x, t, np.zeros((30, 4)), np.zeros(4), 2, 0.1, 3, 0))
+import json; print(json.dumps(out))
+"""
+
+
+def first_call_costs():
+    """Seconds of each first call in a fresh process: with a cold numba cache
+    (compilation) and then with the cache that run wrote (loading)."""
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+        runs = []
+        for _ in range(2):
+            done = subprocess.run([sys.executable, "-c", FIRST_CALL_SCRIPT], env=env, capture_output=True,
+                                  text=True, check=True)
+            runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    return {k: {"compile": runs[0][k], "cached": runs[1][k]} for k in runs[0]}
+
+
+def format_table(cases):
+    header = f"{'case':46s} {'fastnp':>10s} {'numpy':>10s} {'torch':>10s} {'vs numpy':>9s} {'vs torch':>9s}  target"
+    lines = [header, "-" * len(header)]
+    for c in cases:
+        t = c.times
+        ratio = lambda other: f"{t[other] / t['fastnp']:8.1f}x" if other in t else f"{'-':>9s}"  # noqa: E731
+        lines.append(f"{c.name:46s} {format_seconds(t['fastnp']):>10s} {format_seconds(t.get('numpy')):>10s} "
+                     f"{format_seconds(t.get('torch')):>10s} {ratio('numpy')} {ratio('torch')}  {c.target}")
+    return "\n".join(lines)
+
+
+def main(args):
+    info = machine_info()
+    print(f"fastnp {fastnp.__version__} bench{' --quick' if args.quick else ''}: "
+          + ", ".join(f"{k} {v}" for k, v in info.items()), flush=True)
+    cases = []
+    for case in all_cases(args.quick):
+        cases.append(run_case(case, args.quick))
+        if not args.quiet:
+            print(f"  {case.name}: " + ", ".join(f"{k} {format_seconds(v)}" for k, v in case.times.items()), flush=True)
+    print()
+    print(format_table(cases))
+    peak = matmul_peak()
+    print(f"\nmatmul-bound cases (numpy x @ W at 100x3072x1024 runs at {peak:.1f} GFLOP/s here):")
+    for c in cases:
+        if c.flops and "SGD" not in c.name:
+            print(f"  {c.name}: " + ", ".join(f"{k} {c.flops / v / 1e9:.1f} GFLOP/s" for k, v in c.times.items()))
+    first = first_call_costs()
+    print("\nfirst call in a fresh process (cold numba cache: compile; warm cache: load):")
+    for name, cost in first.items():
+        print(f"  {name:24s} compile {format_seconds(cost['compile']):>9s}   cached {format_seconds(cost['cached']):>9s}")
+    if args.json:
+        report = {"machine": info, "quick": args.quick, "matmul_peak_gflops": peak, "first_call": first,
+                  "cases": [{"name": c.name, "target": c.target, "seconds": c.times, "flops": c.flops} for c in cases]}
+        with open(args.json, "w") as f:
+            json.dump(report, f, indent=2)
+        print(f"\nwrote {args.json}")
+    return 0
