@@ -1,6 +1,12 @@
 """The `fastnp` command (also `python -m fastnp`)."""
 import argparse
+import os
 import sys
+
+# numba's and torch's OpenMP threads spin-wait by default; on a 2-core machine a
+# spinning pool slows the other library and short parallel kernels.  Set before
+# either loads its OpenMP runtime; an explicit setting wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
 
 def main(argv=None):

@@ -28,6 +28,9 @@ def as_numeric(x, name):
     raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
 
 
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
 def float_dtype(*arrays):
     """float32 when every argument holds float32 or float16, else float64."""
     kinds = [np.asarray(a).dtype if isinstance(a, np.ndarray) else np.dtype(np.float64) for a in arrays]
@@ -42,6 +45,9 @@ def as_float(x, name, dtype=None, ndims=(1, 2)):
     dtype None picks float_dtype(x).  Raises TypeError for non-real data and
     ValueError for a wrong number of dimensions or an empty array.
     """
+    if (type(x) is np.ndarray and x.dtype in _FLOATS and x.flags.c_contiguous and x.size
+            and (ndims is None or x.ndim in ndims) and (dtype is None or x.dtype == dtype)):
+        return x  # already what the kernels take: the common case, kept cheap
     arr = as_numeric(x, name)
     if ndims is not None and arr.ndim not in ndims:
         want = " or ".join(f"{d}-D" for d in ndims)
@@ -68,6 +74,8 @@ def as_targets(t, name, n, c, dtype):
     probabilities), a (c,) one-hot row when n == 1, or n integer labels in
     [0, c) (also given as integral floats).  A scalar label is accepted for n == 1.
     """
+    if type(t) is np.ndarray and t.shape == (n, c) and t.dtype == dtype and t.flags.c_contiguous:
+        return t
     arr = as_numeric(t, name)
     one_hot_row = n == 1 and c > 1 and arr.shape == (c,)
     if arr.shape == (n, c) or one_hot_row:

@@ -69,10 +69,15 @@ class OutputLayer:
         return out
 
     def backward(self, dout=1):
-        _need_forward(self, self._dx is not None)
+        _need_forward(self, self._x is not None)
         dout = real(dout, "dout")
-        # Always a new array: the caller may modify it, and backward may be called again.
-        dx = self._dx.copy() if dout == 1.0 else self._dx * dout
+        dx = self._dx
+        if dx is None:  # handed out by an earlier backward: recompute rather than share
+            dx = np.empty_like(self._x)
+            softmax_cross_entropy(dx, self._x, self.t)
+        self._dx = None
+        if dout != 1.0:
+            dx *= dout
         return dx.reshape(self._shape)
 
 
