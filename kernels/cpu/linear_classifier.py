@@ -11,20 +11,67 @@ from .axpy import axpy
 from .softmax_cross_entropy import softmax_cross_entropy_rows
 
 
+#: Width of the column tiles of the SGD loop: a tile of Wt (C rows) and of
+#: the drawn rows of X stay in cache while every pair of them meets.
+SGD_TILE = 512
+
+
 @njit(cache=True, fastmath={"reassoc", "contract"})
-def _dot(a, b):
-    """sum(a * b) over two (n,) arrays; reassociation lets LLVM vectorize it."""
+def _dot_rows(W, c, X, r, lo, hi):
+    """sum(W[c, lo:hi] * X[r, lo:hi]).
+
+    Rows are passed as (array, index) rather than as views: a view costs a
+    reference-count update, more than the arithmetic in these inner loops.
+    Unsigned column indices avoid numba's negative-index wraparound, and
+    reassociation lets LLVM vectorize the sums.
+    """
     total = 0.0
-    for k in range(a.shape[0]):
-        total += a[k] * b[k]
+    for k in range(np.uint64(lo), np.uint64(hi)):
+        total += W[c, k] * X[r, k]
     return total
 
 
 @njit(cache=True, fastmath={"reassoc", "contract"})
-def _axpy(alpha, x, y):
-    """y += alpha * x over two (n,) arrays."""
-    for k in range(y.shape[0]):
-        y[k] += alpha * x[k]
+def _dot_2x4(out, W, c, X, r, lo, hi):
+    """out[i, j] = W[c + i, lo:hi] . X[r[j], lo:hi] for i < 2, j < 4.
+
+    Eight independent sums: six loads feed eight multiply-adds, and the
+    accumulators hide the multiply-add latency.
+    """
+    s00 = s01 = s02 = s03 = s10 = s11 = s12 = s13 = 0.0
+    r0, r1, r2, r3 = r[0], r[1], r[2], r[3]
+    for k in range(np.uint64(lo), np.uint64(hi)):
+        w0, w1 = W[c, k], W[c + 1, k]
+        x0, x1, x2, x3 = X[r0, k], X[r1, k], X[r2, k], X[r3, k]
+        s00 += w0 * x0
+        s01 += w0 * x1
+        s02 += w0 * x2
+        s03 += w0 * x3
+        s10 += w1 * x0
+        s11 += w1 * x1
+        s12 += w1 * x2
+        s13 += w1 * x3
+    out[0, 0], out[0, 1], out[0, 2], out[0, 3] = s00, s01, s02, s03
+    out[1, 0], out[1, 1], out[1, 2], out[1, 3] = s10, s11, s12, s13
+
+
+@njit(cache=True, fastmath={"contract"})
+def _axpy_rows(W, c, a, X, r, lo, hi):
+    """W[c, lo:hi] += a * X[r, lo:hi]."""
+    for k in range(np.uint64(lo), np.uint64(hi)):
+        W[c, k] += a * X[r, k]
+
+
+@njit(cache=True, fastmath={"contract"})
+def _axpy_2x4(W, c, a, X, r, lo, hi):
+    """W[c + i, lo:hi] += sum_j a[i, j] X[r[j], lo:hi] for i < 2: one pass over two rows of W."""
+    r0, r1, r2, r3 = r[0], r[1], r[2], r[3]
+    a00, a01, a02, a03 = a[0, 0], a[0, 1], a[0, 2], a[0, 3]
+    a10, a11, a12, a13 = a[1, 0], a[1, 1], a[1, 2], a[1, 3]
+    for k in range(np.uint64(lo), np.uint64(hi)):
+        x0, x1, x2, x3 = X[r0, k], X[r1, k], X[r2, k], X[r3, k]
+        W[c, k] += a00 * x0 + a01 * x1 + a02 * x2 + a03 * x3
+        W[c + 1, k] += a10 * x0 + a11 * x1 + a12 * x2 + a13 * x3
 
 
 @njit(cache=True)
@@ -70,30 +117,72 @@ def stochastic_gradient_descent(W, b, J_his, W_his, X, Y, alpha, mini_batch, rec
 
     Layout: the loop keeps Wt = W.T, (C, D), so each score is a dot product
     and each update an axpy over the contiguous D-long rows of X and Wt.
+    Both go tile by tile over the D columns (see SGD_TILE), two classes by
+    four drawn rows at a time (_dot_2x4, _axpy_2x4), so each load feeds
+    more than one multiply-add.  Fewer than four drawn rows go one by one.
     """
-    N = X.shape[0]
+    N, D = X.shape
     C = W.shape[1]
     np.random.seed(seed)
     Wt = np.ascontiguousarray(W.T)
     order = np.arange(N)
-    dscores = np.empty((mini_batch, C), X.dtype)
+    scores = np.empty((mini_batch, C), X.dtype)
     targets = np.empty((mini_batch, C), X.dtype)
+    # Drawn rows in groups of four (the last group padded with the last row,
+    # whose padded slots get coefficient 0), for the 2-class x 4-row kernels.
+    n_groups = (mini_batch + 3) // 4 if mini_batch >= 4 else 0
+    groups = np.empty((n_groups, 4), np.int64)
+    group_coef = np.zeros((n_groups, C, 4), X.dtype)
+    block = np.empty((2, 4))
+    singles = mini_batch if n_groups == 0 else 0
+    C2 = C - C % 2
     for it in range(J_his.shape[0]):
         # Partial Fisher-Yates shuffle: order[:mini_batch] becomes a uniform
         # draw without replacement whatever order the array is left in.
         for k in range(mini_batch):
             j = np.random.randint(k, N)
             order[k], order[j] = order[j], order[k]
-            row = X[order[k]]
             for c in range(C):
-                dscores[k, c] = _dot(Wt[c], row) + b[c]
+                scores[k, c] = b[c]
                 targets[k, c] = Y[order[k], c]
-        J_his[it] = softmax_cross_entropy_rows(dscores, dscores, targets, mini_batch, 0, mini_batch) / mini_batch
+        for g in range(n_groups):
+            for j in range(4):
+                groups[g, j] = order[min(4 * g + j, mini_batch - 1)]
+        for lo in range(0, D, SGD_TILE):
+            hi = min(lo + SGD_TILE, D)
+            for g in range(n_groups):
+                for c in range(0, C2, 2):
+                    _dot_2x4(block, Wt, c, X, groups[g], lo, hi)
+                    for j in range(min(4, mini_batch - 4 * g)):
+                        scores[4 * g + j, c] += block[0, j]
+                        scores[4 * g + j, c + 1] += block[1, j]
+                for c in range(C2, C):
+                    for j in range(min(4, mini_batch - 4 * g)):
+                        scores[4 * g + j, c] += _dot_rows(Wt, c, X, groups[g, j], lo, hi)
+            for k in range(singles):
+                for c in range(C):
+                    scores[k, c] += _dot_rows(Wt, c, X, order[k], lo, hi)
+        # scores become the gradient (softmax - targets) / mini_batch
+        J_his[it] = softmax_cross_entropy_rows(scores, scores, targets, mini_batch, 0, mini_batch) / mini_batch
+        for g in range(n_groups):
+            for j in range(min(4, mini_batch - 4 * g)):
+                for c in range(C):
+                    group_coef[g, c, j] = -alpha * scores[4 * g + j, c]
+        for lo in range(0, D, SGD_TILE):
+            hi = min(lo + SGD_TILE, D)
+            for g in range(n_groups):
+                for c in range(0, C2, 2):
+                    _axpy_2x4(Wt, c, group_coef[g, c:c + 2], X, groups[g], lo, hi)
+                for c in range(C2, C):
+                    for j in range(min(4, mini_batch - 4 * g)):
+                        _axpy_rows(Wt, c, group_coef[g, c, j], X, groups[g, j], lo, hi)
+            for k in range(singles):
+                for c in range(C):
+                    _axpy_rows(Wt, c, -alpha * scores[k, c], X, order[k], lo, hi)
         for c in range(C):
             db_c = 0.0
             for k in range(mini_batch):
-                _axpy(-alpha * dscores[k, c], X[order[k]], Wt[c])
-                db_c += dscores[k, c]
+                db_c += scores[k, c]
             b[c] -= alpha * db_c
         _record(W_his, Wt.T, it, record_every)
     W[:] = Wt.T
