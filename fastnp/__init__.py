@@ -9,8 +9,15 @@ semantics and numbers:
 - layers: OutputLayer, ReLU, Sigmoid, Affine, TwoLayerNet.
 
 The kernels behind them are in ``fastnp.kernels.cpu``.
+
+Importing fastnp sets OMP_WAIT_POLICY=passive unless the environment sets it:
+numba's OpenMP threads otherwise spin after each parallel kernel and take the
+core that BLAS or torch needs next (on a 2-core machine, for milliseconds).
 """
-from fastnp.functional import (
+import os
+
+os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+from fastnp.functional import (  # noqa: E402
     batch_gradient_descent_func,
     cross_entropy_loss,
     linear_cost_func,
@@ -19,8 +26,8 @@ from fastnp.functional import (
     softmax,
     stochastic_gradient_descent_func,
 )
-from fastnp.layers import Affine, OutputLayer, ReLU, Sigmoid
-from fastnp.network import TwoLayerNet
+from fastnp.layers import Affine, OutputLayer, ReLU, Sigmoid  # noqa: E402
+from fastnp.network import TwoLayerNet  # noqa: E402
 
 __version__ = "0.1.0"
 

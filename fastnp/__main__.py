@@ -17,6 +17,7 @@ def main(argv=None):
     bench.add_argument("--quick", action="store_true", help="fewer repeats, textbook numerical gradient from a slice (< 60 s)")
     bench.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     bench.add_argument("--quiet", action="store_true", help="print only the final table")
+    bench.add_argument("--busy", action="store_true", help="keep one core busy with another process meanwhile")
     args = parser.parse_args(argv)
     if args.command == "demo":
         from fastnp import demo

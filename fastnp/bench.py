@@ -255,6 +255,16 @@ def matmul_peak(n=100, k=3072, m=1024):
     return 2 * n * k * m / median_time(lambda: x @ W) / 1e9
 
 
+def gather_bound(steps=3000, rows=10):
+    """Seconds to read `rows` random rows of a 10000x3072 float64 matrix per
+    step for `steps` steps: the memory floor under the SGD case."""
+    from fastnp.kernels.cpu.linear_classifier import gather_rows_sum
+
+    X = np.random.default_rng(8).standard_normal((10000, 3072))
+    gather_rows_sum(X, 10, rows, 0)
+    return median_time(lambda: gather_rows_sum(X, steps, rows, 1), repeats=3, min_sample_s=0)
+
+
 def run_case(case, quick):
     repeats = 3 if quick else case.repeats
     for name, fn in case.impls.items():
@@ -314,9 +324,24 @@ def format_table(cases):
     return "\n".join(lines)
 
 
+def busy_loop():
+    """A process that keeps one core busy (for --busy)."""
+    return subprocess.Popen([sys.executable, "-c", "while True: pass"])
+
+
 def main(args):
     info = machine_info()
-    print(f"fastnp {fastnp.__version__} bench{' --quick' if args.quick else ''}: "
+    busy = busy_loop() if args.busy else None
+    try:
+        return _run(args, info)
+    finally:
+        if busy is not None:
+            busy.kill()
+
+
+def _run(args, info):
+    flags = "".join(f" --{f}" for f in ("quick", "busy") if getattr(args, f))
+    print(f"fastnp {fastnp.__version__} bench{flags}: "
           + ", ".join(f"{k} {v}" for k, v in info.items()), flush=True)
     cases = []
     for case in all_cases(args.quick):
@@ -330,12 +355,17 @@ def main(args):
     for c in cases:
         if c.flops and "SGD" not in c.name:
             print(f"  {c.name}: " + ", ".join(f"{k} {c.flops / v / 1e9:.1f} GFLOP/s" for k, v in c.times.items()))
+    bound = gather_bound()
+    sgd = next(c for c in cases if c.name.startswith("SGD") and "mini_batch 10" in c.name)
+    print(f"\nSGD memory floor: reading 10 random 24 KB rows per step takes {format_seconds(bound)} "
+          f"for 3000 steps; fastnp's SGD takes {sgd.times['fastnp'] / bound:.1f}x that")
     first = first_call_costs()
     print("\nfirst call in a fresh process (cold numba cache: compile; warm cache: load):")
     for name, cost in first.items():
         print(f"  {name:24s} compile {format_seconds(cost['compile']):>9s}   cached {format_seconds(cost['cached']):>9s}")
     if args.json:
         report = {"machine": info, "quick": args.quick, "matmul_peak_gflops": peak, "first_call": first,
+                  "sgd_gather_bound_s": bound, "busy_core": args.busy,
                   "cases": [{"name": c.name, "target": c.target, "seconds": c.times, "flops": c.flops} for c in cases]}
         with open(args.json, "w") as f:
             json.dump(report, f, indent=2)

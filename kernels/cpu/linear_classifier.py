@@ -7,7 +7,7 @@ import numpy as np
 from numba import njit
 
 from .affine import affine_backward_params, affine_forward
-from .axpy import axpy
+from .axpy import axpy_serial
 from .softmax_cross_entropy import softmax_cross_entropy_rows
 
 
@@ -75,10 +75,92 @@ def _axpy_2x4(W, c, a, X, r, lo, hi):
 
 
 @njit(cache=True)
-def _record(W_his, W, it, record_every):
-    """W_his[it // record_every] = W when update `it` is one to keep."""
+def _record(W_his, Wt, it, record_every):
+    """W_his[it // record_every] = Wt.T when update `it` is one to keep."""
     if record_every > 0 and it % record_every == 0:
-        W_his[it // record_every] = W
+        W_his[it // record_every] = Wt.T
+
+
+@njit(cache=True)
+def _step(Wt, b, X, Y, rows, alpha, scores, targets, groups, group_coef, block):
+    """One gradient-descent update on the rows `rows` of X; returns their cost before it.
+
+    Wt: (C, D) transposed weights and b: (C,), updated in place.  X: (N, D),
+    Y: (N, C).  rows: (m,) distinct row indices.  Work buffers: scores,
+    targets: (m, C); groups: (ceil(m / 4), 4) int64 and group_coef:
+    (ceil(m / 4), C, 4) for m >= 4 (empty otherwise); block: (2, 4) float64.
+
+    Scores and the update go tile by tile over the D columns (SGD_TILE),
+    two classes by four rows at a time (_dot_2x4, _axpy_2x4), so each load
+    feeds more than one multiply-add; the last group of four is padded with
+    its last row, whose padded slots are dropped (scores) or weighted 0
+    (update).  With fewer than four rows they go one by one.
+    """
+    D = X.shape[1]
+    C, m = Wt.shape[0], rows.shape[0]
+    n_groups = groups.shape[0]
+    C2 = C - C % 2
+    for k in range(m):
+        for c in range(C):
+            scores[k, c] = b[c]
+            targets[k, c] = Y[rows[k], c]
+    for g in range(n_groups):
+        for j in range(4):
+            groups[g, j] = rows[min(4 * g + j, m - 1)]
+    for lo in range(0, D, SGD_TILE):
+        hi = min(lo + SGD_TILE, D)
+        for g in range(n_groups):
+            in_group = min(4, m - 4 * g)
+            for c in range(0, C2, 2):
+                _dot_2x4(block, Wt, c, X, groups[g], lo, hi)
+                for j in range(in_group):
+                    scores[4 * g + j, c] += block[0, j]
+                    scores[4 * g + j, c + 1] += block[1, j]
+            for c in range(C2, C):
+                for j in range(in_group):
+                    scores[4 * g + j, c] += _dot_rows(Wt, c, X, groups[g, j], lo, hi)
+        if n_groups == 0:
+            for k in range(m):
+                for c in range(C):
+                    scores[k, c] += _dot_rows(Wt, c, X, rows[k], lo, hi)
+    # scores become the gradient of the mean cost: (softmax - targets) / m
+    cost = softmax_cross_entropy_rows(scores, scores, targets, m, 0, m) / m
+    for g in range(n_groups):
+        for j in range(min(4, m - 4 * g)):
+            for c in range(C):
+                group_coef[g, c, j] = -alpha * scores[4 * g + j, c]
+    for lo in range(0, D, SGD_TILE):
+        hi = min(lo + SGD_TILE, D)
+        for g in range(n_groups):
+            for c in range(0, C2, 2):
+                _axpy_2x4(Wt, c, group_coef[g, c:c + 2], X, groups[g], lo, hi)
+            for c in range(C2, C):
+                for j in range(min(4, m - 4 * g)):
+                    _axpy_rows(Wt, c, group_coef[g, c, j], X, groups[g, j], lo, hi)
+        if n_groups == 0:
+            for k in range(m):
+                for c in range(C):
+                    _axpy_rows(Wt, c, -alpha * scores[k, c], X, rows[k], lo, hi)
+    for c in range(C):
+        db_c = 0.0
+        for k in range(m):
+            db_c += scores[k, c]
+        b[c] -= alpha * db_c
+    return cost
+
+
+@njit(cache=True)
+def _step_buffers(m, C, dtype):
+    """The work buffers of _step for m rows and C classes."""
+    n_groups = (m + 3) // 4 if m >= 4 else 0
+    return (np.empty((m, C), dtype), np.empty((m, C), dtype), np.empty((n_groups, 4), np.int64),
+            np.zeros((n_groups, C, 4), dtype), np.empty((2, 4)))
+
+
+#: Batch gradient descent updates its scores by a recurrence (see
+#: batch_gradient_descent) and recomputes them from W this often, which keeps
+#: their rounding drift at a few ulp.
+SCORES_REFRESH = 16
 
 
 @njit(cache=True)
@@ -89,20 +171,36 @@ def batch_gradient_descent(W, b, J_his, W_his, X, Y, alpha, record_every):
     cost before each update.  W_his: (ceil(iterations / record_every), D, C)
     receives W after updates 0, record_every, 2 * record_every, ...
     (record_every 0 keeps none).  X: (N, D), Y: (N, C) one-hot or soft.
-    The gradient of the mean cost is X.T @ (softmax - Y) / N and its row sum.
+
+    With G = (softmax(S) - Y) / N the gradient at the scores S = X W + b,
+    an update is W -= alpha X.T G, b -= alpha G.T 1, so the next scores are
+        S - alpha (X X.T + 1 1.T) G,
+    an (N, N) by (N, C) product instead of (N, D) by (D, C): with the Gram
+    matrix K = X X.T + 1 computed once, each update costs one product with
+    X (for W, which the caller receives and W_his records) instead of two.
+    Every SCORES_REFRESH updates the scores are recomputed from W.
     """
     N = X.shape[0]
     C = W.shape[1]
-    dscores = np.empty((N, C), X.dtype)
+    scores = np.empty((N, C), X.dtype)
+    grad = np.empty((N, C), X.dtype)
+    step = np.empty((N, C), X.dtype)
+    gram = np.empty((N, N), X.dtype)
+    np.dot(X, X.T, gram)
+    gram += 1.0
     dW = np.empty_like(W)
     db = np.empty_like(b)
     for it in range(J_his.shape[0]):
-        affine_forward(dscores, X, W, b)
-        J_his[it] = softmax_cross_entropy_rows(dscores, dscores, Y, N, 0, N) / N
-        affine_backward_params(dW, db, dscores, X)
-        axpy(W.reshape(W.size), -alpha, dW.reshape(dW.size))
-        axpy(b, -alpha, db)
-        _record(W_his, W, it, record_every)
+        if it % SCORES_REFRESH == 0:
+            affine_forward(scores, X, W, b)
+        J_his[it] = softmax_cross_entropy_rows(grad, scores, Y, N, 0, N) / N
+        affine_backward_params(dW, db, grad, X)
+        axpy_serial(W.reshape(W.size), -alpha, dW.reshape(dW.size))
+        axpy_serial(b, -alpha, db)
+        np.dot(gram, grad, step)
+        axpy_serial(scores.reshape(scores.size), -alpha, step.reshape(step.size))
+        if record_every > 0 and it % record_every == 0:
+            W_his[it // record_every] = W
 
 
 @njit(cache=True)
@@ -113,76 +211,38 @@ def stochastic_gradient_descent(W, b, J_his, W_his, X, Y, alpha, mini_batch, rec
     cost of each drawn batch before its update.  W_his as in
     batch_gradient_descent.  X: (N, D), Y: (N, C).  Each update draws
     `mini_batch` distinct rows (1 <= mini_batch <= N) from numba's generator
-    seeded with `seed`, so a seed fixes the run.
+    seeded with `seed`, so a seed fixes the run, and is _step on them.
 
     Layout: the loop keeps Wt = W.T, (C, D), so each score is a dot product
     and each update an axpy over the contiguous D-long rows of X and Wt.
-    Both go tile by tile over the D columns (see SGD_TILE), two classes by
-    four drawn rows at a time (_dot_2x4, _axpy_2x4), so each load feeds
-    more than one multiply-add.  Fewer than four drawn rows go one by one.
     """
-    N, D = X.shape
-    C = W.shape[1]
+    N = X.shape[0]
     np.random.seed(seed)
     Wt = np.ascontiguousarray(W.T)
     order = np.arange(N)
-    scores = np.empty((mini_batch, C), X.dtype)
-    targets = np.empty((mini_batch, C), X.dtype)
-    # Drawn rows in groups of four (the last group padded with the last row,
-    # whose padded slots get coefficient 0), for the 2-class x 4-row kernels.
-    n_groups = (mini_batch + 3) // 4 if mini_batch >= 4 else 0
-    groups = np.empty((n_groups, 4), np.int64)
-    group_coef = np.zeros((n_groups, C, 4), X.dtype)
-    block = np.empty((2, 4))
-    singles = mini_batch if n_groups == 0 else 0
-    C2 = C - C % 2
+    rows = np.empty(mini_batch, np.int64)
+    scores, targets, groups, group_coef, block = _step_buffers(mini_batch, W.shape[1], X.dtype)
     for it in range(J_his.shape[0]):
         # Partial Fisher-Yates shuffle: order[:mini_batch] becomes a uniform
         # draw without replacement whatever order the array is left in.
         for k in range(mini_batch):
             j = np.random.randint(k, N)
             order[k], order[j] = order[j], order[k]
-            for c in range(C):
-                scores[k, c] = b[c]
-                targets[k, c] = Y[order[k], c]
-        for g in range(n_groups):
-            for j in range(4):
-                groups[g, j] = order[min(4 * g + j, mini_batch - 1)]
-        for lo in range(0, D, SGD_TILE):
-            hi = min(lo + SGD_TILE, D)
-            for g in range(n_groups):
-                for c in range(0, C2, 2):
-                    _dot_2x4(block, Wt, c, X, groups[g], lo, hi)
-                    for j in range(min(4, mini_batch - 4 * g)):
-                        scores[4 * g + j, c] += block[0, j]
-                        scores[4 * g + j, c + 1] += block[1, j]
-                for c in range(C2, C):
-                    for j in range(min(4, mini_batch - 4 * g)):
-                        scores[4 * g + j, c] += _dot_rows(Wt, c, X, groups[g, j], lo, hi)
-            for k in range(singles):
-                for c in range(C):
-                    scores[k, c] += _dot_rows(Wt, c, X, order[k], lo, hi)
-        # scores become the gradient (softmax - targets) / mini_batch
-        J_his[it] = softmax_cross_entropy_rows(scores, scores, targets, mini_batch, 0, mini_batch) / mini_batch
-        for g in range(n_groups):
-            for j in range(min(4, mini_batch - 4 * g)):
-                for c in range(C):
-                    group_coef[g, c, j] = -alpha * scores[4 * g + j, c]
-        for lo in range(0, D, SGD_TILE):
-            hi = min(lo + SGD_TILE, D)
-            for g in range(n_groups):
-                for c in range(0, C2, 2):
-                    _axpy_2x4(Wt, c, group_coef[g, c:c + 2], X, groups[g], lo, hi)
-                for c in range(C2, C):
-                    for j in range(min(4, mini_batch - 4 * g)):
-                        _axpy_rows(Wt, c, group_coef[g, c, j], X, groups[g, j], lo, hi)
-            for k in range(singles):
-                for c in range(C):
-                    _axpy_rows(Wt, c, -alpha * scores[k, c], X, order[k], lo, hi)
-        for c in range(C):
-            db_c = 0.0
-            for k in range(mini_batch):
-                db_c += scores[k, c]
-            b[c] -= alpha * db_c
-        _record(W_his, Wt.T, it, record_every)
+            rows[k] = order[k]
+        J_his[it] = _step(Wt, b, X, Y, rows, alpha, scores, targets, groups, group_coef, block)
+        _record(W_his, Wt, it, record_every)
     W[:] = Wt.T
+
+
+@njit(cache=True, fastmath={"reassoc"})
+def gather_rows_sum(X, steps, rows, seed):
+    """Sum `rows` random rows of X per step for `steps` steps: the memory
+    traffic of the SGD loop without its arithmetic (its speed floor)."""
+    np.random.seed(seed)
+    total = 0.0
+    for _ in range(steps):
+        for _ in range(rows):
+            r = np.random.randint(0, X.shape[0])
+            for k in range(np.uint64(X.shape[1])):
+                total += X[r, k]
+    return total
