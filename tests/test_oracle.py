@@ -111,6 +111,19 @@ def test_linear_cost_and_batch_gradient_descent(seed, n, d, c, dtype):
     assert_allclose(b1, b_n, rtol, rtol)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_batch_gradient_descent_long_run_stays_on_the_oracle(dtype):
+    """100 updates: the score recurrence (refreshed every 16) must not drift."""
+    rng = np.random.default_rng(7)
+    X, Y = rng.standard_normal((20, 300)).astype(dtype), targets(rng, 20, 10, dtype)
+    W, b = np.zeros((300, 10), dtype), np.zeros(10, dtype)
+    got = fastnp.batch_gradient_descent_func(X, Y, W, b, 100, 0.1)
+    want = naive.batch_gd(X, Y, W, b, 100, 0.1)
+    rtol = 1e-10 if dtype == np.float64 else 2e-3
+    for g, w in zip(got, want):
+        assert_allclose(g, w, rtol=rtol, atol=rtol * np.abs(w).max())
+
+
 def test_batch_gradient_descent_record_every_and_labels():
     rng = np.random.default_rng(1)
     X, labels = rng.standard_normal((12, 7)), rng.integers(0, 3, 12)

@@ -1,0 +1,26 @@
+"""The command line: demo output and a small bench case, end to end."""
+import subprocess
+import sys
+
+from fastnp import bench
+
+
+def run(*args):
+    done = subprocess.run([sys.executable, "-m", "fastnp", *args], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_demo_prints_every_course_value():
+    out = run("demo")
+    for value in ("20.72326583694641", "1.2039728009926025", "13.095060867144417", "7.075548386844261",
+                  "0.90887517", "9.52574127e-01"):
+        assert value in out
+    assert "speed-up" in out
+
+
+def test_bench_case_and_table():
+    case = bench.run_case(bench.case_output_layer(100, "float64"), quick=True)
+    assert set(case.times) >= {"fastnp", "numpy"} and all(t > 0 for t in case.times.values())
+    table = bench.format_table([case])
+    assert "OutputLayer fwd+bwd N=100" in table and "vs numpy" in table
