@@ -1,7 +1,10 @@
 """The `fastnp` command (also `python -m fastnp`)."""
 import argparse
+import json
 import os
 import sys
+import time
+from pathlib import Path
 
 # numba's and torch's OpenMP threads spin-wait by default; on a 2-core machine a
 # spinning pool slows the other library and short parallel kernels.  Set before
@@ -9,16 +12,125 @@ import sys
 os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(prog="fastnp", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+def _common(p):
+    p.add_argument("--data", metavar="DIR", help="folder holding cifar-10-batches-py "
+                   "(default: $FASTNP_DATA, else ~/.cache/fastnp)")
+    p.add_argument("--download", action="store_true", help="fetch the official archive if the data is missing")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--dtype", choices=["float64", "float32"], default="float64")
+    p.add_argument("--out", metavar="DIR", help="where plots and history.json go "
+                   "(default: a new folder fastnp-out/<run>-<time>)")
+    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    p.add_argument("--n-train", type=int, default=10000)
+    p.add_argument("--n-test", type=int, default=1000)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def parser():
+    top = argparse.ArgumentParser(prog="fastnp", description="fastnp: the course's layers on compiled kernels")
+    sub = top.add_subparsers(dest="command", required=True)
     sub.add_parser("demo", help="print the course's reference values computed by fastnp and a small timing table")
+
     bench = sub.add_parser("bench", help="time fastnp against the textbook numpy version and torch")
     bench.add_argument("--quick", action="store_true", help="fewer repeats, textbook numerical gradient from a slice (< 60 s)")
     bench.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     bench.add_argument("--quiet", action="store_true", help="print only the final table")
     bench.add_argument("--busy", action="store_true", help="keep one core busy with another process meanwhile")
-    args = parser.parse_args(argv)
+
+    train = sub.add_parser("train", help="train the course's models on CIFAR-10")
+    models = train.add_subparsers(dest="model", required=True)
+    linear = models.add_parser("linear", help="linear softmax classifier, SGD (course cell 24)")
+    _common(linear)
+    linear.add_argument("--iterations", type=int, default=3000)
+    linear.add_argument("--alpha", type=float, default=0.01)
+    linear.add_argument("--mini-batch", type=int, default=10)
+    twolayer = models.add_parser("twolayer", help="TwoLayerNet with backprop (course cell 8)")
+    _common(twolayer)
+    twolayer.add_argument("--hidden", type=int, default=1024)
+    twolayer.add_argument("--reg", type=float, default=1e-4)
+    twolayer.add_argument("--batch-size", type=int, default=100)
+    twolayer.add_argument("--lr", type=float, default=0.1)
+    twolayer.add_argument("--iterations", type=int, default=2000)
+
+    check = sub.add_parser("gradcheck", help="backprop vs numerical gradient of TwoLayerNet (course cell 39)")
+    _common(check)
+    check.add_argument("--hidden", type=int, default=10)
+    check.add_argument("--images", type=int, default=20)
+    check.add_argument("--reg", type=float, default=1e-4)
+    return top
+
+
+def _out_dir(args, run):
+    out = Path(args.out) if args.out else Path("fastnp-out") / f"{run}-{time.strftime('%Y%m%d-%H%M%S')}"
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def _plot(out, draw):
+    """Call draw(plots module); say how to get matplotlib when it is missing."""
+    try:
+        from fastnp import plots
+
+        draw(plots)
+    except ImportError as err:
+        print(f"no plots: {err}", file=sys.stderr)
+
+
+def _data(args):
+    from fastnp.datasets import load_cifar10
+
+    n_test = args.n_test
+    return load_cifar10(args.data, n_train=args.n_train, n_test=n_test, dtype=args.dtype, download=args.download)
+
+
+def run_training(args):
+    if args.device != "cpu":
+        print("fastnp: --device cuda is not available yet (GPU kernels come in a later release); use --device cpu",
+              file=sys.stderr)
+        return 2
+    from fastnp import train
+
+    try:
+        data = _data(args)
+    except (FileNotFoundError, RuntimeError, ValueError) as err:
+        print(f"fastnp: {err}", file=sys.stderr)
+        return 1
+    progress = not args.quiet
+    if args.command == "gradcheck":
+        history = train.gradcheck(data, hidden_size=args.hidden, n_images=args.images, regularization=args.reg,
+                                  seed=args.seed)
+        out = _out_dir(args, "gradcheck")
+        print(f"TwoLayerNet(3072, {args.hidden}, 10) on {args.images} images: backprop {history['backprop_s']:.4f} s, "
+              f"numerical {history['numerical_s']:.4f} s")
+        for key, diff in history["mean_abs_diff"].items():
+            print(f"{key}:{diff}")
+    elif args.model == "linear":
+        W, b, history = train.train_linear(data, iterations=args.iterations, alpha=args.alpha,
+                                           mini_batch=args.mini_batch, seed=args.seed, progress=progress)
+        out = _out_dir(args, "linear")
+        print(f"final loss : {history['final_loss']} with {history['wall_time_s']:.3f}s")
+        print(f"Test acc :  {history['test_acc']}")
+        _plot(out, lambda plots: (plots.plotCostOpt(history["loss"], path=out / "cost.png"),
+                                  plots.visualize_weights(W, data.class_names, path=out / "weights.png")))
+    else:
+        net, history = train.train_twolayer(data, hidden_size=args.hidden, regularization=args.reg,
+                                            batch_size=args.batch_size, learning_rate=args.lr,
+                                            iterations=args.iterations, seed=args.seed, progress=progress)
+        out = _out_dir(args, "twolayer")
+        print(f"final train acc {history['final_train_acc']:.4f}, test acc {history['final_test_acc']:.4f}, "
+              f"{history['wall_time_s']:.1f} s")
+        _plot(out, lambda plots: (plots.plotCostOpt(history["loss"], path=out / "cost.png"),
+                                  plots.model_plot(history["train_acc"], history["test_acc"],
+                                                   path=out / "accuracy.png")))
+    history["data"] = str(args.data) if args.data else None
+    with open(out / "history.json", "w") as f:
+        json.dump(history, f, indent=1)
+    print(f"wrote {out}")
+    return 0
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
     if args.command == "demo":
         from fastnp import demo
 
@@ -27,7 +139,7 @@ def main(argv=None):
         from fastnp import bench
 
         return bench.main(args)
-    return 2
+    return run_training(args)
 
 
 if __name__ == "__main__":
