@@ -35,10 +35,19 @@ def _finish(plt, fig, path):
 
 
 def plotCostOpt(J_his, path=None):
-    """The cost per iteration (J_his from the gradient-descent functions)."""
+    """The cost per iteration (J_his from the gradient-descent functions); for
+    long noisy (mini-batch) runs also its moving average over 1% of the run."""
+    J = np.asarray(J_his, dtype=np.float64)
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 4))
-    ax.plot(np.arange(len(J_his)), np.asarray(J_his))
+    window = len(J) // 100
+    if window >= 5:
+        ax.plot(np.arange(len(J)), J, color="tab:blue", alpha=0.3, linewidth=0.8, label="cost")
+        smooth = np.convolve(J, np.ones(window) / window, mode="valid")
+        ax.plot(np.arange(window - 1, len(J)), smooth, color="tab:blue", label=f"moving average of {window}")
+        ax.legend()
+    else:
+        ax.plot(np.arange(len(J)), J)
     ax.set_xlabel("iteration")
     ax.set_ylabel("cost")
     ax.set_title("cost during optimization")
