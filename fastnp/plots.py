@@ -63,6 +63,7 @@ def model_plot(train_acc, test_acc, path=None):
     ax.plot(epochs, train_acc, marker="o", label="train")
     ax.plot(epochs, test_acc, marker="o", label="test")
     ax.set_xlabel("epoch")
+    ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_ylabel("accuracy")
     ax.set_title("model accuracy")
     ax.legend()
