@@ -4,27 +4,41 @@ import numpy as np
 from numba import njit, prange
 
 from ._threads import chunk_bounds, use_threads
+from .fast_math import fast_exp
 
 
-@njit(cache=True)
-def softmax_rows_range(out, x, lo, hi):
-    """out[i] = softmax(x[i]) for rows lo <= i < hi.
+@njit(cache=True, error_model="numpy", fastmath={"contract"})
+def exp_shifted_rows(out, x, lo, hi):
+    """out[i] = exp(x[i] - max(x[i])) for rows lo <= i < hi.
 
-    out, x: (N, C), same float dtype; out may be x (each row is read before
-    it is written).  The row maximum is subtracted before exp, so no finite
-    input overflows; a NaN anywhere in a row makes the whole row NaN.
+    out, x: (N, C), same float dtype, C-contiguous; out may be x (each row is
+    read before it is written).  Two steps over the rows: the maxima (x - max
+    goes to out), then exp of the whole block as one flat loop that
+    vectorizes (fast_exp).  A NaN in a row makes that row NaN.
     """
     C = x.shape[1]
     for i in range(lo, hi):
         m = x[i, 0]
         for c in range(1, C):
-            if x[i, c] > m:
-                m = x[i, c]
-        z = 0.0
+            m = x[i, c] if x[i, c] > m else m
         for c in range(C):
-            e = np.exp(x[i, c] - m)
-            out[i, c] = e
-            z += e
+            out[i, c] = x[i, c] - m
+    flat = out.reshape(out.size)
+    # Unsigned indices: no negative-index wraparound, so the loop vectorizes.
+    base = np.uint64(lo * C)
+    for k in range(np.uint64((hi - lo) * C)):
+        flat[base + k] = fast_exp(flat[base + k])
+
+
+@njit(cache=True, error_model="numpy")
+def softmax_rows_range(out, x, lo, hi):
+    """out[i] = softmax(x[i]) for rows lo <= i < hi.  out, x: (N, C) as in exp_shifted_rows."""
+    exp_shifted_rows(out, x, lo, hi)
+    C = x.shape[1]
+    for i in range(lo, hi):
+        z = out[i, 0]
+        for c in range(1, C):
+            z += out[i, c]
         for c in range(C):
             out[i, c] = out[i, c] / z
 
@@ -38,8 +52,8 @@ def softmax_rows_parallel(out, x, n_chunks):
 
 
 def softmax_rows(out, x):
-    """out = softmax(x) row by row.  out, x: (N, C); threads for large N*C."""
+    """out = softmax(x) row by row.  out, x: (N, C), C-contiguous; threads for large N*C."""
     if use_threads(x.size):
-        softmax_rows_parallel(out, x, numba.get_num_threads())
+        softmax_rows_parallel(out, x, 4 * numba.get_num_threads())
     else:
         softmax_rows_range(out, x, 0, x.shape[0])

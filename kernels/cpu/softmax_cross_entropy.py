@@ -4,7 +4,8 @@ from numba import njit, prange
 
 from ._threads import use_threads
 from .cross_entropy import LOG_GUARD
-from .fast_math import fast_exp, fast_log
+from .fast_math import fast_log
+from .softmax import exp_shifted_rows
 
 #: Rows per chunk of the loss reduction.  The chunking does not depend on the
 #: thread count, so one and several threads give bitwise-equal losses.
@@ -20,23 +21,12 @@ def softmax_cross_entropy_rows(dx, x, t, n_total, lo, hi):
     element is read before it is overwritten.  A NaN score makes its row
     and the loss NaN.
 
-    Three steps over the block of rows, which stays in cache: row maxima
-    (x - max goes to dx); exp of the whole block as one flat loop that
-    vectorizes (fast_exp); then per row the probabilities, the gradient and
-    the loss, with a log only where the target is non-zero.
+    Two steps over the block of rows, which stays in cache: exp(x - row max)
+    (exp_shifted_rows, vectorized), then per row the probabilities, the
+    gradient and the loss, with a log only where the target is non-zero.
     """
+    exp_shifted_rows(dx, x, lo, hi)
     C = x.shape[1]
-    for i in range(lo, hi):
-        m = x[i, 0]
-        for c in range(1, C):
-            m = x[i, c] if x[i, c] > m else m
-        for c in range(C):
-            dx[i, c] = x[i, c] - m
-    flat = dx.reshape(dx.size)
-    # Unsigned indices: no negative-index wraparound, so the loop vectorizes.
-    base = np.uint64(lo * C)
-    for k in range(np.uint64((hi - lo) * C)):
-        flat[base + k] = fast_exp(flat[base + k])
     total = 0.0
     scale = 1.0 / n_total
     for i in range(lo, hi):
