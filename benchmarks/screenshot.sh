@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Screenshots of the asv HTML report (run `asv publish` first): the main page
 # and one graph, as PNG files in .asv/screenshots/, with headless Chromium
-# (Debian's `chromium` package: apt-get install chromium).
+# (Debian's `chromium` package: apt-get install chromium).  The report's
+# scripts are first made local (offline_report.sh), since asv loads them from CDNs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 html=.asv/html
@@ -9,6 +10,7 @@ out=.asv/screenshots
 [ -f "$html/index.html" ] || { echo "no $html/index.html: run 'asv publish' first" >&2; exit 1; }
 browser=$(command -v chromium || command -v chromium-browser || command -v google-chrome || true)
 [ -n "$browser" ] || { echo "no Chromium found: apt-get install chromium" >&2; exit 1; }
+bash benchmarks/offline_report.sh
 mkdir -p "$out"
 port=${PORT:-8765}
 python -m http.server "$port" --bind 127.0.0.1 --directory "$html" >/dev/null 2>&1 &

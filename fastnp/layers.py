@@ -42,7 +42,9 @@ class OutputLayer:
     forward(x, t) returns the mean loss -sum(t * log(softmax(x) + 1e-9)) / N
     for scores x: (N, C) and targets t: (N, C) one-hot/soft or N labels.  The
     same pass over the scores computes the gradient, which backward(dout)
-    returns as dout * (softmax(x) - t) / N.
+    returns as dout * (softmax(x) - t) / N.  The first backward after a
+    forward hands that array over; a second one recomputes it from x (so it
+    would see changes made to x in between).
     """
 
     def __init__(self):
