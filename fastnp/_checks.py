@@ -20,11 +20,9 @@ def as_numeric(x, name):
         raise ValueError(f"{name} must be a rectangular array of numbers: {err}") from None
     if arr.dtype.kind in "biuf":
         return arr
-    if arr.dtype.kind == "O":
-        try:
-            return arr.astype(np.float64)
-        except (ValueError, TypeError):
-            pass
+    if arr.dtype.kind == "O" and all(isinstance(v, numbers.Real) for v in arr.flat):
+        # Only real numbers: numpy would also turn None into NaN and strings into numbers.
+        return arr.astype(np.float64)
     raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
 
 

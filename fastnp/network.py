@@ -129,3 +129,32 @@ class TwoLayerNet:
         two_layer_numerical_gradient(grads["W1"], grads["b1"], grads["W2"], grads["b2"], rows, t,
                                      p["W1"], p["b1"], p["W2"], p["b2"], self.regularization, real(h, "h"))
         return grads
+
+    def save(self, path):
+        """Write the parameters and settings to an .npz file (see TwoLayerNet.load)."""
+        np.savez(path, regularization=self.regularization, dtype=self.dtype.name,
+                 **{key: self.params[key] for key in PARAM_NAMES})
+
+    @classmethod
+    def load(cls, path):
+        """A TwoLayerNet with the parameters saved by save(path).
+
+        Refuses (ValueError) a file whose arrays are missing or whose shapes do
+        not make a two-layer net (W1 (D, H), b1 (H,), W2 (H, C), b2 (C,)).
+        Only plain arrays are read (no pickled objects).
+        """
+        with np.load(path, allow_pickle=False) as f:
+            missing = [k for k in PARAM_NAMES + ("regularization", "dtype") if k not in f.files]
+            if missing:
+                raise ValueError(f"{path} is not a saved TwoLayerNet: missing {', '.join(missing)}")
+            arrays = {k: f[k] for k in PARAM_NAMES}
+            regularization, dtype = float(f["regularization"]), str(f["dtype"])
+        W1, b1, W2, b2 = (arrays[k] for k in PARAM_NAMES)
+        if (W1.ndim != 2 or W2.ndim != 2 or b1.shape != (W1.shape[1],) or W2.shape[0] != W1.shape[1]
+                or b2.shape != (W2.shape[1],) or 0 in W1.shape or 0 in W2.shape):
+            shapes = ", ".join(f"{k} {arrays[k].shape}" for k in PARAM_NAMES)
+            raise ValueError(f"{path}: shapes do not make a two-layer net ({shapes})")
+        net = cls(W1.shape[0], W1.shape[1], W2.shape[1], regularization=regularization, dtype=dtype)
+        for key in PARAM_NAMES:
+            net.params[key][...] = arrays[key]  # in place: the layers keep sharing these arrays
+        return net

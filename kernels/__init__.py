@@ -7,4 +7,11 @@ Kernel convention (after llm.c): outputs first, then inputs, then scalars.
 Kernels never allocate their outputs and never write to their inputs; the
 layers in ``fastnp`` check and convert arguments and own the buffers.
 Kernels expect C-contiguous float32 or float64 arrays of one dtype.
+
+Importing this package makes numba's on-disk cache fail safe: a truncated or
+corrupt cache file is recompiled over instead of raising (_numba_cache).
 """
+
+from ._numba_cache import harden_numba_cache
+
+harden_numba_cache()
