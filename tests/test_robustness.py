@@ -283,3 +283,53 @@ def test_every_kernel_path_under_boundscheck(tmp_path):
     done = subprocess.run([sys.executable, "-c", BOUNDSCHECK_SCRIPT], env=env, capture_output=True, text=True,
                           timeout=900)
     assert done.returncode == 0 and done.stdout.strip().endswith("ok"), done.stderr[-3000:]
+
+
+@settings(deadline=None, max_examples=40)
+@given(dtype=st.sampled_from(NUMERIC), n=st.integers(1, 5), c=st.integers(1, 5), seed=st.integers(0, 2**32 - 1),
+       specials=st.booleans())
+def test_losses_and_affine_on_any_dtype_layout_and_value(dtype, n, c, seed, specials):
+    rng = np.random.default_rng(seed)
+    values = rng.choice(SPECIALS, (n, c)) if specials else 10 * rng.standard_normal((n, c))
+    with np.errstate(all="ignore"):
+        a = values.astype(dtype) if dtype != "object" else values.astype(object)
+        ref = a.astype(np.float64)
+        labels = rng.integers(0, c, n)
+        t = np.eye(c)[labels]
+        W = rng.standard_normal((c, 3))
+        for x in layouts(a):
+            in_float32 = x.dtype in (np.float16, np.float32)  # fastnp computes these in float32
+            tol = {"rtol": 1e-5 if in_float32 else 1e-12, "atol": 1e-300, "equal_nan": True}
+            prob = naive.softmax(ref)
+            assert_allclose(fastnp.cross_entropy_loss(prob, labels), naive.cross_entropy(prob, t), **tol)
+            layer = fastnp.OutputLayer()
+            assert_allclose(layer.forward(x, labels), naive.cross_entropy(naive.softmax(ref), t), **tol)
+            assert_allclose(layer.backward(), (naive.softmax(ref) - t) / n, **tol)
+            assert_allclose(fastnp.Affine(W, np.ones(3)).forward(x), ref @ W + 1, **tol)
+            assert_allclose(fastnp.linear_pred(x, W, np.ones(3)), ref @ W + 1, **tol)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 3000), (3000, 1), (5000, 2), (2, 5000)])
+def test_very_wide_and_very_tall(shape):
+    rng = np.random.default_rng(sum(shape))
+    x = 5 * rng.standard_normal(shape)
+    labels = rng.integers(0, shape[1], shape[0])
+    assert_allclose(fastnp.softmax(x), naive.softmax(x), rtol=1e-12, atol=1e-300)
+    layer = fastnp.OutputLayer()
+    t = np.eye(shape[1])[labels]
+    assert layer.forward(x, labels) == pytest.approx(naive.cross_entropy(naive.softmax(x), t), rel=1e-12)
+    assert_allclose(layer.backward(), (naive.softmax(x) - t) / shape[0], rtol=1e-11, atol=1e-300)
+    W1, b1, J, _ = fastnp.batch_gradient_descent_func(x, labels, np.zeros((shape[1], shape[1])), np.zeros(shape[1]),
+                                                       3, 0.1, record_every=None)
+    assert np.isfinite(W1).all() and np.isfinite(J).all()
+
+
+def test_target_rows_all_zero_several_ones_and_fractional():
+    """Targets weight the log-probabilities, as the docstring says: no normalization, no error."""
+    x = np.array([[1.0, 2.0, 3.0], [0.5, -1.0, 2.0], [3.0, 3.0, -2.0]])
+    t = np.array([[0.0, 0.0, 0.0], [1.0, 0.0, 1.0], [0.3, 0.7, 0.0]])
+    layer = fastnp.OutputLayer()
+    assert layer.forward(x, t) == pytest.approx(naive.cross_entropy(naive.softmax(x), t), rel=1e-14)
+    assert_allclose(layer.backward(), (naive.softmax(x) - t) / 3, rtol=1e-14)
+    with pytest.raises(ValueError, match="labels outside"):
+        layer.forward(x, [0, 1, -1])
