@@ -8,6 +8,13 @@ os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from hypothesis import settings  # noqa: E402
+
+# No deadline (the first example of a test compiles kernels).  Under CI the
+# examples are derandomized so a run is reproducible; locally each run
+# explores new ones.
+settings.register_profile("fastnp", deadline=None, max_examples=40, derandomize=bool(os.environ.get("CI")))
+settings.load_profile("fastnp")
 
 REPO = Path(__file__).resolve().parents[1]
 #: The offline CIFAR-10 subset; FASTNP_DATA names another folder holding cifar-10-batches-py.

@@ -5,15 +5,12 @@ import itertools
 import naive
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
 import fastnp
 from fastnp import reference
-
-settings.register_profile("fastnp", deadline=None, max_examples=40)
-settings.load_profile("fastnp")
 
 dtypes = st.sampled_from([np.float32, np.float64])
 seeds = st.integers(0, 2**32 - 1)
