@@ -334,3 +334,25 @@ def test_target_rows_all_zero_several_ones_and_fractional():
     assert_allclose(layer.backward(), (naive.softmax(x) - t) / 3, rtol=1e-14)
     with pytest.raises(ValueError, match="labels outside"):
         layer.forward(x, [0, 1, -1])
+
+
+@pytest.mark.parametrize("dtype", ["bool", "int8", "uint8", "int64", "float16", "object"])
+def test_training_functions_and_net_accept_any_real_dtype(dtype):
+    rng = np.random.default_rng(4)
+    raw = rng.integers(-3, 4, (12, 6))
+    X = raw.astype(dtype) if dtype != "object" else raw.astype(object)
+    ref = X.astype(np.float64)
+    labels = rng.integers(0, 3, 12)
+    Y = np.eye(3)[labels]
+    W, b = 0.1 * rng.standard_normal((6, 3)), np.zeros(3)
+    rtol = 1e-3 if dtype == "float16" else 1e-12  # float16 computes in float32
+    assert fastnp.linear_cost_func(X, labels, W, b) == pytest.approx(naive.linear_cost(ref, Y, W, b), rel=rtol)
+    for got, want in zip(fastnp.batch_gradient_descent_func(X, labels, W, b, 4, 0.1), naive.batch_gd(ref, Y, W, b, 4, 0.1)):
+        assert_allclose(got, want, rtol=rtol, atol=rtol)
+    sgd = fastnp.stochastic_gradient_descent_func(X, labels, W, b, 4, 0.1, 12, random_seed=0)  # all rows: batch GD
+    assert_allclose(sgd[0], naive.batch_gd(ref, Y, W, b, 4, 0.1)[0], rtol=rtol, atol=rtol)
+    net = fastnp.TwoLayerNet(6, 4, 3, weight_init_std=0.5, seed=0)
+    assert net.loss(X, labels) == pytest.approx(net.loss(ref, labels), rel=rtol)
+    grads, grads_ref = net.gradient(X, labels), net.gradient(ref, labels)
+    for key in grads:
+        assert_allclose(grads[key], grads_ref[key], rtol=rtol, atol=1e-15)
