@@ -66,7 +66,7 @@ def _out_dir(args, run):
     return out
 
 
-def _plot(out, draw):
+def _plot(draw):
     """Call draw(plots module); say how to get matplotlib when it is missing."""
     try:
         from fastnp import plots
@@ -79,8 +79,8 @@ def _plot(out, draw):
 def _data(args):
     from fastnp.datasets import load_cifar10
 
-    n_test = args.n_test
-    return load_cifar10(args.data, n_train=args.n_train, n_test=n_test, dtype=args.dtype, download=args.download)
+    return load_cifar10(args.data, n_train=args.n_train, n_test=args.n_test, dtype=args.dtype,
+                        download=args.download)
 
 
 def run_training(args):
@@ -110,8 +110,8 @@ def run_training(args):
         out = _out_dir(args, "linear")
         print(f"final loss : {history['final_loss']} with {history['wall_time_s']:.3f}s")
         print(f"Test acc :  {history['test_acc']}")
-        _plot(out, lambda plots: (plots.plotCostOpt(history["loss"], path=out / "cost.png"),
-                                  plots.visualize_weights(W, data.class_names, path=out / "weights.png")))
+        _plot(lambda plots: (plots.plotCostOpt(history["loss"], path=out / "cost.png"),
+                             plots.visualize_weights(W, data.class_names, path=out / "weights.png")))
     else:
         net, history = train.train_twolayer(data, hidden_size=args.hidden, regularization=args.reg,
                                             batch_size=args.batch_size, learning_rate=args.lr,
@@ -119,9 +119,8 @@ def run_training(args):
         out = _out_dir(args, "twolayer")
         print(f"final train acc {history['final_train_acc']:.4f}, test acc {history['final_test_acc']:.4f}, "
               f"{history['wall_time_s']:.1f} s")
-        _plot(out, lambda plots: (plots.plotCostOpt(history["loss"], path=out / "cost.png"),
-                                  plots.model_plot(history["train_acc"], history["test_acc"],
-                                                   path=out / "accuracy.png")))
+        _plot(lambda plots: (plots.plotCostOpt(history["loss"], path=out / "cost.png"),
+                             plots.model_plot(history["train_acc"], history["test_acc"], path=out / "accuracy.png")))
     history["data"] = str(args.data) if args.data else None
     with open(out / "history.json", "w") as f:
         json.dump(history, f, indent=1)

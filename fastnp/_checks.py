@@ -1,8 +1,9 @@
 """Argument checking and conversion shared by the public functions and layers.
 
 Rules (see README, "Input handling"):
-- lists, bool and integer arrays become float64; float32 (and float16) give
-  float32; complex, object and string data raise TypeError;
+- lists, bool and integer arrays (and object arrays of real numbers) become
+  float64; float32 (and float16) give float32; complex and string data, and
+  object arrays holding anything else (None, strings), raise TypeError;
 - results are C-contiguous, converted copies where needed: the caller's
   arrays are never written to;
 - shapes are checked and reported by argument name in ValueError.
@@ -14,6 +15,8 @@ import numpy as np
 
 
 def as_numeric(x, name):
+    """x as a numpy array of bool, integer or float dtype (object arrays of real
+    numbers become float64); TypeError for anything else."""
     try:
         arr = np.asarray(x)
     except (ValueError, TypeError) as err:  # ragged nested lists and the like
@@ -31,7 +34,7 @@ _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 def float_dtype(*arrays):
     """float32 when every argument holds float32 or float16, else float64."""
-    kinds = [np.asarray(a).dtype if isinstance(a, np.ndarray) else np.dtype(np.float64) for a in arrays]
+    kinds = [a.dtype if isinstance(a, np.ndarray) else np.dtype(np.float64) for a in arrays]
     if all(k in (np.float32, np.float16) for k in kinds):
         return np.dtype(np.float32)
     return np.dtype(np.float64)

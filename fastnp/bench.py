@@ -29,7 +29,7 @@ except ImportError:  # torch is a test/bench peer, never a requirement
 class Case:
     name: str
     impls: dict  # implementation name -> zero-argument callable
-    target: str = ""  # the speed target, as the issue states it
+    target: str = ""  # the speed this case is expected to reach
     flops: float = 0.0  # floating-point operations per call, for GFLOP/s
     repeats: int = 7
     slow_impls: dict = field(default_factory=dict)  # name -> (callable, scale): time one call, multiply

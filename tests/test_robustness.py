@@ -1,4 +1,4 @@
-"""Edge values, state, persistence and concurrency (part of issue 7's hardening)."""
+"""Edge values, state, persistence, concurrency and memory: fastnp under hostile input."""
 import ast
 import os
 import pickle

@@ -20,7 +20,6 @@ Use fast_exp(x) / fast_log(x) inside @njit code; they are resolved by the
 argument's type (float64 or float32) and inlined.
 """
 import numpy as np
-from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic, overload
 
