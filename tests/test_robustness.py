@@ -187,15 +187,19 @@ def layouts(a):
     return [a, fortran, reversed_, padded[:, ::2], readonly]
 
 
+def hostile_array(rng, dtype, n, c, specials):
+    """(array of `dtype`, its float64 values): random normal or special values."""
+    values = rng.choice(SPECIALS, (n, c)) if specials else 10 * rng.standard_normal((n, c))
+    with np.errstate(all="ignore"):
+        a = values.astype(dtype) if dtype != "object" else values.astype(object)
+        return a, a.astype(np.float64)
+
+
 @settings(deadline=None, max_examples=60)
 @given(dtype=st.sampled_from(NUMERIC), n=st.integers(1, 6), c=st.integers(1, 6), seed=st.integers(0, 2**32 - 1),
        specials=st.booleans())
 def test_any_real_dtype_layout_and_value_matches_the_oracle(dtype, n, c, seed, specials):
-    rng = np.random.default_rng(seed)
-    values = rng.choice(SPECIALS, (n, c)) if specials else 10 * rng.standard_normal((n, c))
-    with np.errstate(all="ignore"):
-        a = values.astype(dtype) if dtype != "object" else values.astype(object)
-        reference = a.astype(np.float64)
+    a, reference = hostile_array(np.random.default_rng(seed), dtype, n, c, specials)
     for x in layouts(a):
         before = np.array(x, copy=True)
         got = fastnp.softmax(x)
@@ -290,10 +294,8 @@ def test_every_kernel_path_under_boundscheck(tmp_path):
        specials=st.booleans())
 def test_losses_and_affine_on_any_dtype_layout_and_value(dtype, n, c, seed, specials):
     rng = np.random.default_rng(seed)
-    values = rng.choice(SPECIALS, (n, c)) if specials else 10 * rng.standard_normal((n, c))
+    a, ref = hostile_array(rng, dtype, n, c, specials)
     with np.errstate(all="ignore"):
-        a = values.astype(dtype) if dtype != "object" else values.astype(object)
-        ref = a.astype(np.float64)
         labels = rng.integers(0, c, n)
         t = np.eye(c)[labels]
         W = rng.standard_normal((c, 3))
