@@ -235,7 +235,7 @@ def all_cases(quick):
     cases = [
         case_numerical_gradient(quick),
         case_sgd(10, 3000),
-        case_sgd(1, 10000),
+        case_sgd(1, 2000 if quick else 10000),  # --quick: a fifth of the epoch (per-update cost is the same)
         case_batch_gd(),
     ]
     for dtype in (np.float64, np.float32):
@@ -268,7 +268,9 @@ def gather_bound(steps=3000, rows=10):
 def run_case(case, quick):
     repeats = 3 if quick else case.repeats
     for name, fn in case.impls.items():
-        case.times[name] = median_time(fn, repeats=repeats, min_sample_s=0.01 if quick else 0.05)
+        # Only fastnp compiles on its first calls; the peers need one warm-up call.
+        case.times[name] = median_time(fn, repeats=repeats, min_sample_s=0.01 if quick else 0.05,
+                                       warmup=2 if name == "fastnp" else 1)
     for name, (fn, scale) in case.slow_impls.items():
         start = time.perf_counter()
         fn()
@@ -300,17 +302,21 @@ import json; print(json.dumps(out))
 """
 
 
-def first_call_costs():
+def _first_calls(env):
+    done = subprocess.run([sys.executable, "-c", FIRST_CALL_SCRIPT], env=env, capture_output=True, text=True,
+                          check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def first_call_costs(compile=True):
     """Seconds of each first call in a fresh process: with a cold numba cache
-    (compilation) and then with the cache that run wrote (loading)."""
+    (compilation; skipped when compile is False) and with a warm one (loading)."""
+    if not compile:
+        return {k: {"compile": None, "cached": v} for k, v in _first_calls(dict(os.environ)).items()}
     with tempfile.TemporaryDirectory() as cache:
         env = dict(os.environ, NUMBA_CACHE_DIR=cache)
-        runs = []
-        for _ in range(2):
-            done = subprocess.run([sys.executable, "-c", FIRST_CALL_SCRIPT], env=env, capture_output=True,
-                                  text=True, check=True)
-            runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
-    return {k: {"compile": runs[0][k], "cached": runs[1][k]} for k in runs[0]}
+        cold, warm = _first_calls(env), _first_calls(env)
+    return {k: {"compile": cold[k], "cached": warm[k]} for k in cold}
 
 
 def format_table(cases):
@@ -359,8 +365,8 @@ def _run(args, info):
     sgd = next(c for c in cases if c.name.startswith("SGD") and "mini_batch 10" in c.name)
     print(f"\nSGD memory floor: reading 10 random 24 KB rows per step takes {format_seconds(bound)} "
           f"for 3000 steps; fastnp's SGD takes {sgd.times['fastnp'] / bound:.1f}x that")
-    first = first_call_costs()
-    print("\nfirst call in a fresh process (cold numba cache: compile; warm cache: load):")
+    first = first_call_costs(compile=not args.quick)
+    print("\nfirst call in a fresh process (cold numba cache: compile, skipped with --quick; warm cache: load):")
     for name, cost in first.items():
         print(f"  {name:24s} compile {format_seconds(cost['compile']):>9s}   cached {format_seconds(cost['cached']):>9s}")
     if args.json:
