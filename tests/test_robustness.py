@@ -277,6 +277,12 @@ fastnp.batch_gradient_descent_func(X, Y, np.zeros((9, 3)), np.zeros(3), 40, 0.1,
 for scale in (1.0, 300.0):
     net = fastnp.TwoLayerNet(9, 4, 3, regularization=0.1, weight_init_std=1.0, seed=1)
     net.gradient(scale * X, Y); net.update_params(0.1); net.numerical_gradient(scale * X, Y)
+# The chunked and threaded paths: 2500 rows (serial chunks), 6000 rows and 210000 weights (threads).
+for rows in (2500, 6000):
+    big = rng.standard_normal((rows, 10))
+    fastnp.softmax(big); layer = fastnp.OutputLayer(); layer.forward(big, rng.integers(0, 10, rows)); layer.backward()
+net = fastnp.TwoLayerNet(300, 700, 3, regularization=0.1, seed=2)
+net.gradient(rng.standard_normal((4, 300)), [0, 1, 2, 0]); net.update_params(0.1); net.loss(np.ones((1, 300)), [1])
 print("ok")
 """
 
