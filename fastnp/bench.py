@@ -137,40 +137,27 @@ def case_two_layer_step(batch=100):
                 flops=flops)
 
 
-def case_numerical_gradient(quick):
-    rng = np.random.default_rng(3)
-    x, t = rng.standard_normal((20, 3072)), _onehot(rng, 20, 10)
+def case_numerical_gradient(hidden, n_images, sliced=None, seed=3):
+    """TwoLayerNet(3072, hidden, 10).numerical_gradient on n_images rows.  The
+    textbook is timed whole, or with `sliced` on that many elements of W1 and
+    scaled up by the element count (for runs that would take hours)."""
+    rng = np.random.default_rng(seed)
+    x, t = rng.standard_normal((n_images, 3072)), _onehot(rng, n_images, 10)
     np.random.seed(0)
-    ours = fastnp.TwoLayerNet(3072, 10, 10, regularization=1e-4)
+    ours = fastnp.TwoLayerNet(3072, hidden, 10, regularization=1e-4)
     np.random.seed(0)
-    theirs = reference.TwoLayerNet(3072, 10, 10, regularization=1e-4)
-    case = Case("numerical_gradient 3072-10-10, 20 images", {"fastnp": lambda: ours.numerical_gradient(x, t)},
-                target=">= 1000x numpy", repeats=5)
-    n_elements = sum(p.size for p in theirs.params.values())
-    if quick:  # time a slice of W1 and scale up by element count
-        sliced = 1000
+    theirs = reference.TwoLayerNet(3072, hidden, 10, regularization=1e-4)
+    case = Case(f"numerical_gradient 3072-{hidden}-10, {n_images} images",
+                {"fastnp": lambda: ours.numerical_gradient(x, t)},
+                target=">= 1000x numpy" if hidden == 10 else "seconds (numpy: hours, from a slice)",
+                repeats=5 if hidden == 10 else 1)
+    if sliced is None:
+        case.slow_impls["numpy"] = (lambda: theirs.numerical_gradient(x, t), 1.0)
+    else:
+        n_elements = sum(p.size for p in theirs.params.values())
         case.slow_impls["numpy"] = (
             lambda: reference.numerical_gradient(lambda: theirs.loss(x, t), theirs.params["W1"], sliced),
             n_elements / sliced)
-    else:
-        case.slow_impls["numpy"] = (lambda: theirs.numerical_gradient(x, t), 1.0)
-    return case
-
-
-def case_numerical_gradient_large():
-    rng = np.random.default_rng(4)
-    x, t = rng.standard_normal((100, 3072)), _onehot(rng, 100, 10)
-    np.random.seed(0)
-    ours = fastnp.TwoLayerNet(3072, 1024, 10, regularization=1e-4)
-    np.random.seed(0)
-    theirs = reference.TwoLayerNet(3072, 1024, 10, regularization=1e-4)
-    n_elements = sum(p.size for p in theirs.params.values())
-    sliced = 20
-    case = Case("numerical_gradient 3072-1024-10, 100 images", {"fastnp": lambda: ours.numerical_gradient(x, t)},
-                target="seconds (numpy: hours, from a slice)", repeats=1)
-    case.slow_impls["numpy"] = (
-        lambda: reference.numerical_gradient(lambda: theirs.loss(x, t), theirs.params["W1"], sliced),
-        n_elements / sliced)
     return case
 
 
@@ -233,7 +220,7 @@ def case_batch_gd():
 
 def all_cases(quick):
     cases = [
-        case_numerical_gradient(quick),
+        case_numerical_gradient(10, 20, sliced=1000 if quick else None),
         case_sgd(10, 3000),
         case_sgd(1, 2000 if quick else 10000),  # --quick: a fifth of the epoch (per-update cost is the same)
         case_batch_gd(),
@@ -242,7 +229,7 @@ def all_cases(quick):
         cases += [case_output_layer(100, dtype), case_output_layer(100_000, dtype)]
     cases += [case_affine(), case_two_layer_step()]
     if not quick:
-        cases.append(case_numerical_gradient_large())
+        cases.append(case_numerical_gradient(1024, 100, sliced=20, seed=4))
     return cases
 
 
