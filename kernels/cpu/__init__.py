@@ -4,7 +4,7 @@ name and signature in ``fastnp.kernels.cuda``.
 Shapes: N rows (samples), D or K input features, H hidden units, M or C
 outputs/classes.  Outputs come first in every signature.
 """
-from .affine import affine_backward_input, affine_backward_params, affine_forward
+from .affine import affine_backward_input, affine_backward_params, affine_forward, affine_relu_forward, column_sums
 from .axpy import add_scaled, axpy, sum_of_squares
 from .cross_entropy import LOG_GUARD, cross_entropy
 from .linear_classifier import batch_gradient_descent, stochastic_gradient_descent
@@ -12,16 +12,18 @@ from .numerical_gradient import two_layer_numerical_gradient
 from .relu import relu_backward, relu_forward
 from .sigmoid import sigmoid_backward, sigmoid_forward
 from .softmax import softmax_rows
-from .softmax_cross_entropy import softmax_cross_entropy, softmax_cross_entropy_rows
+from .softmax_cross_entropy import softmax_cross_entropy, softmax_cross_entropy_rows, softmax_cross_entropy_to
 
 __all__ = [
     "LOG_GUARD",
     "affine_backward_input",
     "affine_backward_params",
     "affine_forward",
+    "affine_relu_forward",
     "add_scaled",
     "axpy",
     "batch_gradient_descent",
+    "column_sums",
     "cross_entropy",
     "relu_backward",
     "relu_forward",
@@ -29,6 +31,7 @@ __all__ = [
     "sigmoid_forward",
     "softmax_cross_entropy",
     "softmax_cross_entropy_rows",
+    "softmax_cross_entropy_to",
     "softmax_rows",
     "stochastic_gradient_descent",
     "sum_of_squares",

@@ -18,6 +18,22 @@ def affine_forward(out, x, W, b):
 
 
 @njit(cache=True)
+def affine_relu_forward(out, mask, x, W, b):
+    """out = max(x @ W + b, 0), mask = (x @ W + b <= 0): bias and ReLU in one pass.
+
+    out: (N, M), mask: (N, M) bool, x: (N, K), W: (K, M), b: (M,).
+    """
+    np.dot(x, W, out)
+    N, M = out.shape
+    for i in range(N):
+        for j in range(M):
+            v = out[i, j] + b[j]
+            dead = v <= 0.0
+            mask[i, j] = dead
+            out[i, j] = 0.0 if dead else v
+
+
+@njit(cache=True)
 def affine_backward_input(dx, dout, W):
     """dx = dout @ W.T.  dx: (N, K), dout: (N, M), W: (K, M)."""
     np.dot(dout, W.T, dx)
@@ -30,8 +46,14 @@ def affine_backward_params(dW, db, dout, x):
     dW: (K, M), db: (M,), dout: (N, M), x: (N, K).
     """
     np.dot(x.T, dout, dW)
-    N, M = dout.shape
-    db[:] = 0.0
+    column_sums(db, dout)
+
+
+@njit(cache=True)
+def column_sums(out, x):
+    """out = x summed over rows.  out: (M,), x: (N, M)."""
+    N, M = x.shape
+    out[:] = 0.0
     for i in range(N):
         for j in range(M):
-            db[j] += dout[i, j]
+            out[j] += x[i, j]

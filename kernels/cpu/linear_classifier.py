@@ -204,6 +204,34 @@ def batch_gradient_descent(W, b, J_his, W_his, X, Y, alpha, record_every):
 
 
 @njit(cache=True)
+def _draw_rows(rows, order):
+    """rows = len(rows) distinct entries of order, drawn with numba's generator.
+
+    A partial Fisher-Yates shuffle: order[:m] becomes a uniform draw without
+    replacement whatever order the array is left in (it carries over to the
+    next draw).
+    """
+    N = order.shape[0]
+    for k in range(rows.shape[0]):
+        j = np.random.randint(k, N)
+        order[k], order[j] = order[j], order[k]
+        rows[k] = order[k]
+
+
+@njit(cache=True)
+def sgd_rows(rows, n, seed):
+    """rows[it] = the rows stochastic_gradient_descent(..., seed) draws for update it.
+
+    rows: (iterations, mini_batch) int64, n: the number of rows of X.  The
+    CUDA twin draws its batches here, so both families follow the same path.
+    """
+    np.random.seed(seed)
+    order = np.arange(n)
+    for it in range(rows.shape[0]):
+        _draw_rows(rows[it], order)
+
+
+@njit(cache=True)
 def stochastic_gradient_descent(W, b, J_his, W_his, X, Y, alpha, mini_batch, record_every, seed):
     """Mini-batch SGD, len(J_his) updates, in place on W and b.
 
@@ -223,12 +251,7 @@ def stochastic_gradient_descent(W, b, J_his, W_his, X, Y, alpha, mini_batch, rec
     rows = np.empty(mini_batch, np.int64)
     scores, targets, groups, group_coef, block = _step_buffers(mini_batch, W.shape[1], X.dtype)
     for it in range(J_his.shape[0]):
-        # Partial Fisher-Yates shuffle: order[:mini_batch] becomes a uniform
-        # draw without replacement whatever order the array is left in.
-        for k in range(mini_batch):
-            j = np.random.randint(k, N)
-            order[k], order[j] = order[j], order[k]
-            rows[k] = order[k]
+        _draw_rows(rows, order)
         J_his[it] = _step(Wt, b, X, Y, rows, alpha, scores, targets, groups, group_coef, block)
         _record(W_his, Wt, it, record_every)
     W[:] = Wt.T

@@ -1,0 +1,112 @@
+"""Launch helpers shared by the CUDA kernels: grid sizes, block reductions,
+and the deterministic sum of per-block partial results."""
+import functools
+
+import numpy as np
+from numba import cuda, float64
+
+from . import config
+
+
+def simulated():
+    """True under NUMBA_ENABLE_CUDASIM=1 (the CUDA simulator runs kernels in Python threads)."""
+    from numba.cuda.core import config as cuda_config
+
+    return bool(cuda_config.ENABLE_CUDASIM)
+
+
+def grid_1d(n):
+    """(blocks, threads) for a grid-stride loop over n items."""
+    threads = config.THREADS
+    return max(1, min(-(-n // threads), config.MAX_BLOCKS)), threads
+
+
+def shuffle_enabled(threads):
+    """Whether block reductions of `threads` threads end with warp shuffles."""
+    return config.WARP_SHUFFLE and threads >= 32 and not simulated()
+
+
+@functools.lru_cache(maxsize=None)
+def block_reducer(threads, shuffle, use_max):
+    """A device function (buf, value) -> sum (or max) of value over a 1-D block.
+
+    buf: a shared (threads,) float64 array; every thread of the block must
+    call it and gets the result.  A shared-memory tree, halving with a block
+    barrier per step; with `shuffle` the last five halvings (32 values left)
+    run inside the first warp with shfl_down_sync instead.  threads: a power
+    of two.  max follows `a if a > b else b`, so NaNs are dropped: callers
+    that must propagate NaN do so through the values they compute next.
+    """
+    first_warp_steps = shuffle and threads >= 32
+    stop = 32 if first_warp_steps else 1
+
+    @cuda.jit(device=True)
+    def combine(a, b):
+        if use_max:
+            return a if a > b else b
+        return a + b
+
+    @cuda.jit(device=True)
+    def reduce(buf, value):
+        tid = cuda.threadIdx.x
+        buf[tid] = value
+        cuda.syncthreads()
+        stride = threads // 2
+        while stride >= stop:
+            if tid < stride:
+                buf[tid] = combine(buf[tid], buf[tid + stride])
+            cuda.syncthreads()
+            stride //= 2
+        if first_warp_steps:
+            if tid < 32:
+                v = buf[tid]
+                offset = 16
+                while offset > 0:
+                    v = combine(v, cuda.shfl_down_sync(0xFFFFFFFF, v, offset))
+                    offset //= 2
+                if tid == 0:
+                    buf[0] = v
+            cuda.syncthreads()
+        result = buf[0]
+        cuda.syncthreads()  # buf is free again for the caller's next reduction
+        return result
+
+    return reduce
+
+
+@functools.lru_cache(maxsize=None)
+def _sum_partials_kernel(threads, shuffle):
+    block_sum = block_reducer(threads, shuffle, False)
+
+    @cuda.jit
+    def kernel(out, k, partial, scale):
+        buf = cuda.shared.array(threads, float64)
+        total = 0.0
+        for i in range(cuda.threadIdx.x, partial.shape[0], threads):
+            total += partial[i]
+        total = block_sum(buf, total)
+        if cuda.threadIdx.x == 0:
+            out[k] = total * scale
+
+    return kernel
+
+
+def sum_partials(out, k, partial, scale):
+    """out[k] = scale * sum(partial), on the device, in one block.
+
+    out: (n,) float64, partial: (P,) float64 per-block results.  The order
+    of the additions depends only on P and config.THREADS, so a result is
+    the same on every run.
+    """
+    threads = config.THREADS
+    _sum_partials_kernel(threads, shuffle_enabled(threads))[1, threads](out, k, partial, scale)
+
+
+def scalar_result(launch, blocks):
+    """Run launch(partial) with a (blocks,) float64 buffer of per-block
+    results and return their sum as a Python float (waits for the device)."""
+    partial = cuda.device_array(blocks, np.float64)
+    out = cuda.device_array(1, np.float64)
+    launch(partial)
+    sum_partials(out, 0, partial, 1.0)
+    return float(out.copy_to_host()[0])

@@ -1,0 +1,41 @@
+"""Launch knobs of the CUDA kernels, in one place.
+
+The kernels read these at launch time, and kernels with per-block shared
+memory are built per setting, so tests can patch them down to a handful of
+threads: a small array then spans several blocks with ragged edges, and the
+CUDA simulator (one Python thread per GPU thread) stays fast.
+"""
+
+#: Threads per block of the 1-D kernels (elementwise, row and flat
+#: reductions).  A power of two: the block reductions halve it.  256 keeps
+#: 8 warps per block, enough to hide memory latency with several blocks per SM.
+THREADS = 256
+
+#: Blocks of a grid-stride launch at most: about 32 per SM of an H100 (132
+#: SMs).  More rows than threads are walked by the grid-stride loops.
+MAX_BLOCKS = 4096
+
+#: Rows up to this many columns get one thread each (a warp then reads 32
+#: consecutive rows, whole cache lines); wider rows get one block each, with
+#: the row's max and sum reduced in shared memory.
+NARROW_COLUMNS = 32
+
+#: Matrix-multiply tiles (BM, BN, BK, TM, TN): a block computes a BM x BN
+#: tile of the output, stepping BK along the inner dimension through shared
+#: memory; each of its (BM / TM) * (BN / TN) threads keeps a TM x TN block of
+#: the tile in registers.  float32: 128 x 128 x 8 with 8 x 8 per thread, 256
+#: threads, 8 KB of shared memory; float64 halves the register block (8 x 8
+#: doubles would take 128 registers for the accumulators alone).
+MATMUL_TILE = {"float32": (128, 128, 8, 8, 8), "float64": (64, 64, 8, 4, 4)}
+
+#: Finish block reductions with warp shuffles once 32 values are left (no
+#: shared memory or block barrier for the last five halvings).  The CUDA
+#: simulator has no shuffles, so the shared-memory path is what it tests; the
+#: real-GPU tests run both.
+WARP_SHUFFLE = True
+
+#: Column sums (the bias gradient db): blocks of (columns, row groups)
+#: threads.  Each thread adds every ROW_GROUPS-th row of its column (a warp
+#: reads 32 consecutive columns of one row: coalesced), then the block
+#: reduces its row groups in shared memory.
+COLUMN_BLOCK = (32, 8)

@@ -1,0 +1,211 @@
+"""Tiers 1 and 3: every CUDA kernel against its CPU twin, float32 and float64,
+at odd shapes that leave ragged blocks and tiles (conftest.launch_config),
+under the simulator or on a real GPU.
+
+The CPU kernels are themselves tested against plain numpy and torch
+(tests/test_oracle.py, tests/test_gradients_torch.py); here the twins must
+agree to rounding: 1e-12 relative in float64, 1e-5 in float32.
+"""
+import numpy as np
+import pytest
+from numba import cuda
+
+import fastnp.kernels.cpu as cpu
+import fastnp.kernels.cuda as gpu
+
+DTYPES = (np.float32, np.float64)
+
+
+def tol(dtype):
+    return dict(rtol=1e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-13)
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(12345)
+
+
+def on_device(*arrays):
+    return [cuda.to_device(a) for a in arrays]
+
+
+def one_hot(rng, n, c, dtype):
+    return np.eye(c, dtype=dtype)[rng.integers(0, c, n)]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_elementwise(launch_config, rng, dtype):
+    n = 61
+    x = rng.standard_normal(n).astype(dtype) * 20
+    x[:3] = (0.0, np.nan, -np.inf)
+    dout = rng.standard_normal(n).astype(dtype)
+
+    out, mask = np.empty_like(x), np.empty(n, np.bool_)
+    cpu.relu_forward(out, mask, x)
+    g_out, g_mask, g_x = cuda.device_array_like(x), cuda.device_array(n, np.bool_), cuda.to_device(x)
+    gpu.relu_forward(g_out, g_mask, g_x)
+    np.testing.assert_array_equal(g_out.copy_to_host(), out)
+    np.testing.assert_array_equal(g_mask.copy_to_host(), mask)
+    dx = np.empty_like(x)
+    cpu.relu_backward(dx, dout, mask)
+    g_dx = cuda.device_array_like(x)
+    gpu.relu_backward(g_dx, cuda.to_device(dout), g_mask)
+    np.testing.assert_array_equal(g_dx.copy_to_host(), dx)
+
+    cpu.sigmoid_forward(out, x)
+    gpu.sigmoid_forward(g_out, g_x)
+    np.testing.assert_allclose(g_out.copy_to_host(), out, **tol(dtype))
+    cpu.sigmoid_backward(dx, dout, out)
+    gpu.sigmoid_backward(g_dx, cuda.to_device(dout), cuda.to_device(out))
+    np.testing.assert_allclose(g_dx.copy_to_host(), dx, **tol(dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_axpy_and_sum_of_squares(launch_config, rng, dtype):
+    x, y = (rng.standard_normal(53).astype(dtype) for _ in range(2))
+    g_y = cuda.to_device(y)
+    gpu.axpy(g_y, -0.3, cuda.to_device(x))
+    want = y.copy()
+    cpu.axpy(want, -0.3, x)
+    np.testing.assert_allclose(g_y.copy_to_host(), want, **tol(dtype))
+    out = np.empty_like(x)
+    cpu.add_scaled(out, x, 2.5, y)
+    g_out = cuda.device_array_like(x)
+    gpu.add_scaled(g_out, cuda.to_device(x), 2.5, cuda.to_device(y))
+    np.testing.assert_allclose(g_out.copy_to_host(), out, **tol(dtype))
+    assert gpu.sum_of_squares(cuda.to_device(x)) == pytest.approx(cpu.sum_of_squares(x), rel=1e-12)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("classes", [5, 13])  # one thread per row; one block per row (wider than 8)
+def test_softmax_and_cross_entropy(launch_config, rng, dtype, classes):
+    n = 29
+    x = (rng.standard_normal((n, classes)) * 30).astype(dtype)
+    x[3, 2] = np.nan
+    t = one_hot(rng, n, classes, dtype)
+    t[5] = rng.dirichlet(np.ones(classes))  # a soft target row
+    t[7] = 0.0  # a row with no target: it adds nothing
+    want = np.empty_like(x)
+    cpu.softmax_rows(want, x)
+    g = cuda.device_array_like(x)
+    gpu.softmax_rows(g, cuda.to_device(x))
+    np.testing.assert_allclose(g.copy_to_host(), want, **tol(dtype))
+
+    finite = np.isfinite(x).all(axis=1)
+    prob, tt = want[finite], t[finite]
+    assert gpu.cross_entropy(*on_device(prob, tt)) == pytest.approx(cpu.cross_entropy(prob, tt), rel=1e-6)
+    assert np.isnan(gpu.cross_entropy(*on_device(want, t)))
+
+    for rows in (finite, np.ones(n, bool)):
+        xs, ts = np.ascontiguousarray(x[rows]), np.ascontiguousarray(t[rows])
+        dx = np.empty_like(xs)
+        loss = cpu.softmax_cross_entropy(dx, xs, ts)
+        g_dx = cuda.device_array_like(xs)
+        g_loss = gpu.softmax_cross_entropy(g_dx, *on_device(xs, ts))
+        np.testing.assert_allclose(g_dx.copy_to_host(), dx, **tol(dtype))
+        np.testing.assert_allclose(g_loss, loss, rtol=1e-6 if dtype == np.float32 else 1e-12)
+
+    xs, ts = np.ascontiguousarray(x[finite]), np.ascontiguousarray(t[finite])
+    dx = np.empty_like(xs)
+    want_rows = cpu.softmax_cross_entropy_rows(dx, xs, ts, 40, 2, 11)
+    g_x, g_t = on_device(xs, ts)
+    g_dx = cuda.to_device(np.zeros_like(xs))
+    assert gpu.softmax_cross_entropy_rows(g_dx, g_x, g_t, 40, 2, 11) == pytest.approx(want_rows, rel=1e-6)
+    np.testing.assert_allclose(g_dx.copy_to_host()[2:11], dx[2:11], **tol(dtype))
+    assert not g_dx.copy_to_host()[:2].any() and not g_dx.copy_to_host()[11:].any()
+
+    losses = cuda.to_device(np.full(3, -1.0))
+    gpu.softmax_cross_entropy_to(losses, 1, g_x, g_x, g_t)  # in place: dx is x
+    host = np.full(3, -1.0)
+    cpu.softmax_cross_entropy_to(host, 1, xs.copy(), xs, ts)
+    np.testing.assert_allclose(losses.copy_to_host(), host, rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(13, 7, 9), (1, 1, 1), (17, 33, 3)])  # N, K, M
+def test_affine(launch_config, rng, dtype, shape):
+    N, K, M = shape
+    x, W, b, dout = (rng.standard_normal(s).astype(dtype) for s in ((N, K), (K, M), (M,), (N, M)))
+    g_x, g_W, g_b, g_dout = on_device(x, W, b, dout)
+
+    out = np.empty((N, M), dtype)
+    cpu.affine_forward(out, x, W, b)
+    g_out = cuda.device_array((N, M), dtype)
+    gpu.affine_forward(g_out, g_x, g_W, g_b)
+    np.testing.assert_allclose(g_out.copy_to_host(), out, **tol(dtype))
+
+    mask = np.empty((N, M), np.bool_)
+    cpu.affine_relu_forward(out, mask, x, W, b)
+    g_mask = cuda.device_array((N, M), np.bool_)
+    gpu.affine_relu_forward(g_out, g_mask, g_x, g_W, g_b)
+    np.testing.assert_allclose(g_out.copy_to_host(), out, **tol(dtype))
+    np.testing.assert_array_equal(g_mask.copy_to_host(), mask)
+
+    dx = np.empty_like(x)
+    cpu.affine_backward_input(dx, dout, W)
+    g_dx = cuda.device_array_like(x)
+    gpu.affine_backward_input(g_dx, g_dout, g_W)
+    np.testing.assert_allclose(g_dx.copy_to_host(), dx, **tol(dtype))
+
+    dW, db = np.empty_like(W), np.empty_like(b)
+    cpu.affine_backward_params(dW, db, dout, x)
+    g_dW, g_db = cuda.device_array_like(W), cuda.device_array_like(b)
+    gpu.affine_backward_params(g_dW, g_db, g_dout, g_x)
+    np.testing.assert_allclose(g_dW.copy_to_host(), dW, **tol(dtype))
+    np.testing.assert_allclose(g_db.copy_to_host(), db, **tol(dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_matmul_epilogues(launch_config, rng, dtype):
+    """The epilogues the layers do not reach: ReLU backward and the fused update."""
+    from fastnp.kernels.cuda.matmul import matmul
+
+    a, b, out0 = (rng.standard_normal(s).astype(dtype) for s in ((11, 6), (9, 6), (11, 9)))
+    mask = rng.random((11, 9)) < 0.4
+    g_out = cuda.to_device(out0)
+    matmul(g_out, *on_device(a, b), trans_b=True, epilogue="relu_grad", mask=cuda.to_device(mask))
+    np.testing.assert_allclose(g_out.copy_to_host(), np.where(mask, 0, a @ b.T), **tol(dtype))
+    g_out = cuda.to_device(out0)
+    matmul(g_out, *on_device(a, np.ascontiguousarray(b.T)), epilogue="axpy", alpha=-0.5)
+    np.testing.assert_allclose(g_out.copy_to_host(), out0 - 0.5 * (a @ b.T), **tol(dtype))
+    with pytest.raises(ValueError, match="epilogue"):
+        matmul(g_out, *on_device(a, b), epilogue="gelu")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_linear_classifier(launch_config, rng, dtype):
+    N, D, C, iterations = 12, 10, 3, 5
+    X = rng.standard_normal((N, D)).astype(dtype)
+    Y = one_hot(rng, N, C, dtype)
+    W0 = (0.1 * rng.standard_normal((D, C))).astype(dtype)
+    b0 = (0.1 * rng.standard_normal(C)).astype(dtype)
+    for name, extra in (("batch_gradient_descent", ()), ("stochastic_gradient_descent", (4,))):
+        record_every = 2
+        W, b, J, W_his = W0.copy(), b0.copy(), np.empty(iterations), np.empty((3, D, C), dtype)
+        args = (0.5,) + extra + (record_every,) + ((7,) if extra else ())
+        getattr(cpu, name)(W, b, J, W_his, X, Y, *args)
+        g_W, g_b = on_device(W0, b0)
+        g_J, g_W_his = cuda.device_array(iterations), cuda.device_array((3, D, C), dtype)
+        getattr(gpu, name)(g_W, g_b, g_J, g_W_his, *on_device(X, Y), *args)
+        rel = 1e-5 if dtype == np.float32 else 1e-11
+        np.testing.assert_allclose(g_J.copy_to_host(), J, rtol=rel, err_msg=name)
+        np.testing.assert_allclose(g_W.copy_to_host(), W, rtol=rel, atol=rel, err_msg=name)
+        np.testing.assert_allclose(g_b.copy_to_host(), b, rtol=rel, atol=rel, err_msg=name)
+        np.testing.assert_allclose(g_W_his.copy_to_host(), W_his, rtol=rel, atol=rel, err_msg=name)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_numerical_gradient(launch_config, rng, dtype):
+    N, D, H, C = 6, 7, 5, 4
+    x = rng.standard_normal((N, D)).astype(dtype)
+    t = one_hot(rng, N, C, dtype)
+    W1, b1, W2, b2 = ((0.5 * rng.standard_normal(s)).astype(dtype) for s in ((D, H), (H,), (H, C), (C,)))
+    outs = [np.empty_like(p) for p in (W1, b1, W2, b2)]
+    cpu.two_layer_numerical_gradient(*outs, x, t, W1, b1, W2, b2, 0.1, 1e-4)
+    g_outs = [cuda.device_array_like(p) for p in (W1, b1, W2, b2)]
+    gpu.two_layer_numerical_gradient(*g_outs, *on_device(x, t, W1, b1, W2, b2), 0.1, 1e-4)
+    for name, g, want in zip(("W1", "b1", "W2", "b2"), g_outs, outs):
+        # float32 parameters: the step and the scores round in float32 on both
+        # sides, and the central difference divides their rounding by 2h.
+        atol = 2e-3 if dtype == np.float32 else 1e-9
+        np.testing.assert_allclose(g.copy_to_host(), want, rtol=0, atol=atol, err_msg=name)

@@ -1,0 +1,117 @@
+"""Tier 2: every CUDA kernel compiled for a Hopper GPU (compute capability
+9.0) at every signature the layers and functions use, with no GPU needed.
+
+The simulator runs kernels as Python and ignores numba's typing; this
+compiles them through NVVM to PTX, which catches typing and lowering errors.
+Needs numba-cuda with its NVVM (the cu13 extra); not under the simulator.
+"""
+import importlib
+import itertools
+import types as pytypes
+
+import numpy as np
+import pytest
+from numba import cuda, types
+from numba.cuda import dispatcher as numba_cuda_dispatcher
+
+from fastnp.kernels.cuda import config
+
+
+def _module(name):
+    # importlib: some submodules share their name with a function the package exports.
+    return importlib.import_module(f"fastnp.kernels.cuda.{name}")
+
+
+_launch, affine, axpy, cross_entropy, linear_classifier, matmul, numerical_gradient, relu, sigmoid, softmax, \
+    softmax_cross_entropy = map(_module, (
+        "_launch", "affine", "axpy", "cross_entropy", "linear_classifier", "matmul", "numerical_gradient", "relu",
+        "sigmoid", "softmax", "softmax_cross_entropy"))
+
+from .conftest import SIMULATED
+
+pytestmark = pytest.mark.skipif(SIMULATED, reason="compile_ptx needs the real CUDA target, not the simulator")
+
+CC = (9, 0)
+FLOATS = (types.float32, types.float64)
+f64, i64 = types.float64, types.int64
+
+
+@pytest.fixture(autouse=True)
+def hopper_device_functions(monkeypatch):
+    """numba-cuda compiles the device functions a kernel calls for the current
+    device, which needs a driver: tell it the current device is a Hopper."""
+    if not cuda.is_available():
+        hopper = pytypes.SimpleNamespace(compute_capability=CC)
+        monkeypatch.setattr(numba_cuda_dispatcher, "get_current_device", lambda: hopper)
+
+
+def vec(dt):
+    return types.Array(dt, 1, "C")
+
+
+def mat(dt):
+    return types.Array(dt, 2, "C")
+
+
+def compile_for_hopper(kernel, sig):
+    ptx, _ = cuda.compile_ptx(kernel.py_func, sig, cc=CC)
+    assert ".target sm_90" in ptx
+    return ptx
+
+
+def reducing(factory):
+    """The kernels a factory builds for the default threads, with and without warp shuffles."""
+    return [factory(config.THREADS, shuffle) for shuffle in (False, True)]
+
+
+@pytest.mark.parametrize("dt", FLOATS, ids=str)
+def test_elementwise(dt):
+    b1 = vec(types.boolean)
+    compile_for_hopper(relu._relu_forward, (vec(dt), b1, vec(dt)))
+    compile_for_hopper(relu._relu_backward, (vec(dt), vec(dt), b1))
+    compile_for_hopper(sigmoid._sigmoid_forward, (vec(dt), vec(dt)))
+    compile_for_hopper(sigmoid._sigmoid_backward, (vec(dt), vec(dt), vec(dt)))
+    compile_for_hopper(axpy._axpy, (vec(dt), f64, vec(dt)))
+    compile_for_hopper(axpy._add_scaled, (vec(dt), vec(dt), f64, vec(dt)))
+    for kernel in reducing(axpy._sum_of_squares_kernel):
+        compile_for_hopper(kernel, (vec(f64), vec(dt)))
+
+
+@pytest.mark.parametrize("dt", FLOATS, ids=str)
+def test_rows(dt):
+    compile_for_hopper(softmax._softmax_narrow, (mat(dt), mat(dt)))
+    for kernel in reducing(softmax._softmax_wide):
+        compile_for_hopper(kernel, (mat(dt), mat(dt)))
+    for factory in (softmax_cross_entropy._narrow, softmax_cross_entropy._wide):
+        for kernel in reducing(factory):
+            compile_for_hopper(kernel, (vec(f64), mat(dt), mat(dt), mat(dt), f64))
+    for kernel in reducing(cross_entropy._cross_entropy_partial):
+        compile_for_hopper(kernel, (vec(f64), mat(dt), mat(dt)))
+    for kernel in reducing(_launch._sum_partials_kernel):
+        compile_for_hopper(kernel, (vec(f64), i64, vec(f64), f64))
+
+
+@pytest.mark.parametrize("dt", FLOATS, ids=str)
+@pytest.mark.parametrize("epilogue", matmul.EPILOGUES)
+def test_matmul(dt, epilogue):
+    tile = tuple(config.MATMUL_TILE[str(dt)])
+    for trans_a, trans_b in itertools.product((False, True), repeat=2):
+        kernel, _ = matmul._kernel(str(dt), trans_a, trans_b, epilogue, tile)
+        ptx = compile_for_hopper(kernel, (mat(dt), mat(dt), mat(dt), vec(dt), mat(types.boolean), f64))
+        # The accumulators must live in registers: a local-memory array would
+        # show up as .local loads and stores.
+        assert "ld.local" not in ptx and "st.local" not in ptx
+
+
+@pytest.mark.parametrize("dt", FLOATS, ids=str)
+def test_affine_and_training(dt):
+    compile_for_hopper(affine._column_sums_kernel(*config.COLUMN_BLOCK), (vec(dt), mat(dt)))
+    compile_for_hopper(linear_classifier._gather_rows, (mat(dt), mat(dt), mat(i64), i64))
+
+
+@pytest.mark.parametrize("dt", FLOATS, ids=str)
+def test_numerical_gradient(dt):
+    first, second = numerical_gradient._kernels(str(dt))
+    compile_for_hopper(first, (mat(dt), vec(dt), mat(dt), mat(dt), mat(dt), vec(dt), mat(dt), mat(dt), mat(dt),
+                               mat(dt), f64, f64))
+    compile_for_hopper(second, (mat(dt), vec(dt), mat(dt), mat(dt), mat(dt), mat(dt), mat(dt), vec(dt), f64, f64))
