@@ -32,9 +32,19 @@ def as_numeric(x, name):
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
+def _dtype_of(a):
+    """The dtype of a numpy or GPU array (numba device array, __cuda_array_interface__
+    object); float64 for anything else (lists, scalars)."""
+    if isinstance(a, np.ndarray) or getattr(a, "__cuda_ndarray__", False):
+        return np.dtype(a.dtype)
+    if hasattr(a, "__cuda_array_interface__"):
+        return np.dtype(a.__cuda_array_interface__["typestr"])
+    return np.dtype(np.float64)
+
+
 def float_dtype(*arrays):
     """float32 when every argument holds float32 or float16, else float64."""
-    kinds = [a.dtype if isinstance(a, np.ndarray) else np.dtype(np.float64) for a in arrays]
+    kinds = [_dtype_of(a) for a in arrays]
     if all(k in (np.float32, np.float16) for k in kinds):
         return np.dtype(np.float32)
     return np.dtype(np.float64)

@@ -4,21 +4,16 @@ Each layer checks and converts its input, calls a kernel, and keeps what its
 backward needs.  Layers hold state between forward and backward, so one
 layer object must not be used from several threads at once; the kernels
 themselves are safe to call concurrently.
+
+Devices (fastnp._device): a layer made with device=None runs where its
+input lives (Affine: where W lives); device="cuda" or "cpu" moves inputs
+there.  On the GPU, outputs and gradients are numba device arrays and the
+parameters stay there; losses come back as floats.
 """
 import numpy as np
 
-from fastnp._checks import as_numeric, as_bias, as_float, as_rows, as_targets, check_cols, real
-from fastnp.kernels.cpu import (
-    affine_backward_input,
-    affine_backward_params,
-    affine_forward,
-    relu_backward,
-    relu_forward,
-    sigmoid_backward,
-    sigmoid_forward,
-    softmax_cross_entropy,
-    softmax_rows,
-)
+from fastnp import _device
+from fastnp._checks import as_numeric, as_bias, as_float, check_cols, real
 
 
 def _need_forward(layer, ready):
@@ -26,14 +21,25 @@ def _need_forward(layer, ready):
         raise RuntimeError(f"{type(layer).__name__}.backward called before forward")
 
 
-def _as_dout(dout, shape, forward_dtype):
-    """dout as float32 when it and the forward pass are float32, else float64; shape-checked."""
-    arr = as_numeric(dout, "dout")
-    both_f32 = forward_dtype == np.float32 and arr.dtype in (np.float32, np.float16)
-    dout = as_float(arr, "dout", np.float32 if both_f32 else np.float64, ndims=None)
+def _as_dout(device, dout, shape, forward_dtype):
+    """dout as float32 when it and the forward pass are float32, else float64; shape-checked.
+
+    On the GPU dout must already have the forward pass's dtype (no conversion there).
+    """
+    if device == "cuda":
+        dout = _device.as_float(device, dout, "dout", forward_dtype, ndims=None)
+    else:
+        arr = as_numeric(_device.to_host(dout), "dout")
+        both_f32 = forward_dtype == np.float32 and arr.dtype in (np.float32, np.float16)
+        dout = as_float(arr, "dout", np.float32 if both_f32 else np.float64, ndims=None)
     if dout.shape != shape:
         raise ValueError(f"dout has shape {dout.shape} but the forward output had shape {shape}")
     return dout
+
+
+def _flat(a):
+    """a as a 1-D view (numpy or device array; a is C-contiguous)."""
+    return a.reshape(a.size)
 
 
 class OutputLayer:
@@ -47,82 +53,99 @@ class OutputLayer:
     would see changes made to x in between).
     """
 
-    def __init__(self):
+    def __init__(self, device=None):
+        self.device = _device.resolve(device) if device is not None else None
         self.loss = None
         self.t = None
         self._x = None
         self._dx = None
         self._shape = None
+        self._on = None
 
     def forward(self, x, t):
-        rows, _ = as_rows(x, "x")
-        self.t = as_targets(t, "t", rows.shape[0], rows.shape[1], rows.dtype)
-        self._x, self._shape = rows, np.shape(x)
-        self._dx = np.empty_like(rows)
-        self.loss = softmax_cross_entropy(self._dx, rows, self.t)
+        on = _device.resolve(self.device, x)
+        k = _device.kernels(on)
+        rows, _ = _device.as_rows(on, x, "x")
+        self.t = _device.as_targets(on, t, "t", rows.shape[0], rows.shape[1], rows.dtype)
+        self._x, self._shape, self._on = rows, x.shape if hasattr(x, "shape") else np.shape(x), on
+        self._dx = _device.empty(on, rows.shape, rows.dtype)
+        self.loss = k.softmax_cross_entropy(self._dx, rows, self.t)
         return self.loss
 
     @property
     def y(self):
         """softmax(x) of the last forward (computed on demand)."""
         _need_forward(self, self._x is not None)
-        out = np.empty_like(self._x)
-        softmax_rows(out, self._x)
+        out = _device.empty(self._on, self._x.shape, self._x.dtype)
+        _device.kernels(self._on).softmax_rows(out, self._x)
         return out
 
     def backward(self, dout=1):
         _need_forward(self, self._x is not None)
         dout = real(dout, "dout")
+        k = _device.kernels(self._on)
         dx = self._dx
         if dx is None:  # handed out by an earlier backward: recompute rather than share
-            dx = np.empty_like(self._x)
-            softmax_cross_entropy(dx, self._x, self.t)
+            dx = _device.empty(self._on, self._x.shape, self._x.dtype)
+            k.softmax_cross_entropy(dx, self._x, self.t)
         self._dx = None
         if dout != 1.0:
-            dx *= dout
+            if self._on == "cpu":
+                dx *= dout
+            else:  # device arrays have no operators: dx += (dout - 1) dx
+                k.axpy(_flat(dx), dout - 1.0, _flat(dx))
         return dx.reshape(self._shape)
 
 
 class ReLU:
     """max(x, 0) elementwise, any shape.  mask is the textbook's (x <= 0)."""
 
-    def __init__(self):
+    def __init__(self, device=None):
+        self.device = _device.resolve(device) if device is not None else None
         self.mask = None
         self._dtype = None
+        self._on = None
 
     def forward(self, x):
-        x = as_float(x, "x", ndims=None)
-        out = np.empty_like(x)
+        on = self._on = _device.resolve(self.device, x)
+        x = _device.as_float(on, x, "x", ndims=None)
+        out = _device.empty(on, x.shape, x.dtype)
         self._dtype = x.dtype
-        self.mask = np.empty(x.shape, np.bool_)
-        relu_forward(out.reshape(-1), self.mask.reshape(-1), x.reshape(-1))
+        self.mask = _device.empty(on, x.shape, np.bool_)
+        _device.kernels(on).relu_forward(_flat(out), _flat(self.mask), _flat(x))
         return out
 
     def backward(self, dout):
         _need_forward(self, self.mask is not None)
-        dout = _as_dout(dout, self.mask.shape, self._dtype)
-        dx = np.empty_like(dout)
-        relu_backward(dx.reshape(-1), dout.reshape(-1), self.mask.reshape(-1))
+        dout = _as_dout(self._on, dout, self.mask.shape, self._dtype)
+        dx = _device.empty(self._on, dout.shape, dout.dtype)
+        _device.kernels(self._on).relu_backward(_flat(dx), _flat(dout), _flat(self.mask))
         return dx
 
 
 class Sigmoid:
     """1 / (1 + exp(-x)) elementwise, any shape, without overflow for large |x|."""
 
-    def __init__(self):
+    def __init__(self, device=None):
+        self.device = _device.resolve(device) if device is not None else None
         self.out = None
+        self._on = None
 
     def forward(self, x):
-        x = as_float(x, "x", ndims=None)
-        self.out = np.empty_like(x)
-        sigmoid_forward(self.out.reshape(-1), x.reshape(-1))
+        on = self._on = _device.resolve(self.device, x)
+        x = _device.as_float(on, x, "x", ndims=None)
+        self.out = _device.empty(on, x.shape, x.dtype)
+        _device.kernels(on).sigmoid_forward(_flat(self.out), _flat(x))
         return self.out
 
     def backward(self, dout):
         _need_forward(self, self.out is not None)
-        dout = _as_dout(dout, self.out.shape, self.out.dtype)
-        dx = np.empty_like(dout)
-        sigmoid_backward(dx.reshape(-1), dout.reshape(-1), self.out.reshape(-1).astype(dout.dtype, copy=False))
+        dout = _as_dout(self._on, dout, self.out.shape, self.out.dtype)
+        dx = _device.empty(self._on, dout.shape, dout.dtype)
+        out = _flat(self.out)
+        if self._on == "cpu":
+            out = out.astype(dout.dtype, copy=False)
+        _device.kernels(self._on).sigmoid_backward(_flat(dx), _flat(dout), out)
         return dx
 
 
@@ -134,20 +157,31 @@ class Affine:
     The layer computes in W's dtype: inputs are converted to it.
     x: (N, K) (or (K,), or (N, ...) flattened to (N, K)).  backward(dout)
     sets dW: (K, M) and db: (M,) and returns dx shaped like x.
+
+    device=None runs where W lives (a GPU array W is kept as given, viewed
+    as a numba device array); device="cuda" with a host W copies W and b to
+    the GPU once, and self.W, self.b are then those device copies.
     """
 
-    def __init__(self, W, b):
-        if isinstance(W, np.ndarray) and W.dtype in (np.float32, np.float64) and W.ndim == 2:
+    def __init__(self, W, b, device=None):
+        self.device = _device.resolve(device, W)
+        if self.device == "cpu" and isinstance(W, np.ndarray) and W.dtype in (np.float32, np.float64) \
+                and W.ndim == 2:
             self.W = W
         else:
-            self.W = as_float(W, "W", ndims=(2,))
+            self.W = _device.as_float(self.device, W, "W", ndims=(2,))
         if self.W.size == 0:
             raise ValueError(f"W is empty (shape {self.W.shape})")
         M = self.W.shape[1]
-        if isinstance(b, np.ndarray) and b.dtype == self.W.dtype and b.shape in ((M,), (1, M)):
+        if self.device == "cuda":
+            b = _device.as_float("cuda", b, "b", self.W.dtype)
+            if b.shape not in ((M,), (1, M)):
+                raise ValueError(f"b must have shape ({M},) or (1, {M}), got {b.shape}")
+            self.b = b
+        elif isinstance(b, np.ndarray) and b.dtype == self.W.dtype and b.shape in ((M,), (1, M)):
             self.b = b
         else:
-            self.b = as_bias(b, M, "b", self.W.dtype)
+            self.b = as_bias(_device.to_host(b), M, "b", self.W.dtype)
         self.x = None
         self.dW = None
         self.db = None
@@ -157,19 +191,21 @@ class Affine:
         M = self.W.shape[1]
         if self.b.shape not in ((M,), (1, M)):
             raise ValueError(f"b has shape {self.b.shape}, W has shape {self.W.shape}")
+        if self.device == "cuda":
+            return self.W, self.b.reshape(M)
         return np.ascontiguousarray(self.W), np.ascontiguousarray(self.b).reshape(M)
 
     def forward(self, x):
         W, b = self._params()
-        arr = as_float(x, "x", W.dtype, ndims=None)
+        arr = _device.as_float(self.device, x, "x", W.dtype, ndims=None)
         self._x_shape = arr.shape
         if arr.ndim == 0:
             raise ValueError("x must have at least one dimension")
-        x2 = arr.reshape(1, -1) if arr.ndim == 1 else arr.reshape(arr.shape[0], -1)
+        x2 = arr.reshape(1, arr.size) if arr.ndim == 1 else arr.reshape(arr.shape[0], arr.size // arr.shape[0])
         check_cols(x2, W.shape[0], "x", "W", W.shape)
         self.x = x2
-        out = np.empty((x2.shape[0], W.shape[1]), W.dtype)
-        affine_forward(out, x2, W, b)
+        out = _device.empty(self.device, (x2.shape[0], W.shape[1]), W.dtype)
+        _device.kernels(self.device).affine_forward(out, x2, W, b)
         return out[0] if arr.ndim == 1 else out
 
     def backward(self, dout, *, input_grad=True):
@@ -177,15 +213,16 @@ class Affine:
         _need_forward(self, self.x is not None)
         W, _ = self._params()
         out_shape = (W.shape[1],) if len(self._x_shape) == 1 else (self.x.shape[0], W.shape[1])
-        dout = as_float(dout, "dout", W.dtype, ndims=None)
+        dout = _device.as_float(self.device, dout, "dout", W.dtype, ndims=None)
         if dout.shape != out_shape:
             raise ValueError(f"dout has shape {dout.shape} but the forward output had shape {out_shape}")
         dout = dout.reshape(self.x.shape[0], W.shape[1])
-        self.dW = np.empty_like(W)
-        self.db = np.empty(W.shape[1], W.dtype)
-        affine_backward_params(self.dW, self.db, dout, self.x)
+        k = _device.kernels(self.device)
+        self.dW = _device.empty(self.device, W.shape, W.dtype)
+        self.db = _device.empty(self.device, W.shape[1], W.dtype)
+        k.affine_backward_params(self.dW, self.db, dout, self.x)
         if not input_grad:
             return None
-        dx = np.empty_like(self.x)
-        affine_backward_input(dx, dout, W)
+        dx = _device.empty(self.device, self.x.shape, W.dtype)
+        k.affine_backward_input(dx, dout, W)
         return dx.reshape(self._x_shape)

@@ -3,8 +3,8 @@ from collections import OrderedDict
 
 import numpy as np
 
-from fastnp._checks import as_rows, as_targets, check_cols, count, real
-from fastnp.kernels.cpu import add_scaled, axpy, sum_of_squares, two_layer_numerical_gradient
+from fastnp import _device
+from fastnp._checks import check_cols, count, real
 from fastnp.layers import Affine, OutputLayer, ReLU
 
 PARAM_NAMES = ("W1", "b1", "W2", "b2")
@@ -21,10 +21,15 @@ class TwoLayerNet:
     0.5 * regularization * (sum W1**2 + sum W2**2).  dtype: float64 or
     float32; inputs are converted to it.  Not thread-safe (the layers keep
     state), like the textbook's.
+
+    device="cuda" keeps the parameters on the GPU (drawn on the host exactly
+    as for "cpu", then copied once): params, gradients and predictions are
+    numba device arrays, inputs are copied there unless they already live
+    there, and loss() and accuracy() return floats.
     """
 
     def __init__(self, input_size, hidden_size, output_size, regularization=0.0, weight_init_std=0.01,
-                 seed=None, dtype=np.float64):
+                 seed=None, dtype=np.float64, device="cpu"):
         sizes = [count(v, name, 1) for v, name in
                  ((input_size, "input_size"), (hidden_size, "hidden_size"), (output_size, "output_size"))]
         self.regularization = real(regularization, "regularization", minimum=0.0)
@@ -33,6 +38,9 @@ class TwoLayerNet:
         if self.dtype not in (np.float32, np.float64):
             raise TypeError(f"dtype must be float32 or float64, got {self.dtype}")
         randn = np.random.randn if seed is None else np.random.RandomState(count(seed, "seed", 0)).randn
+        if device not in _device.DEVICES:
+            raise ValueError(f"device must be 'cpu' or 'cuda', got {device!r}")
+        self.device = _device.resolve(device)
         D, H, C = sizes
         self.params = {
             "W1": (std * randn(D, H)).astype(self.dtype),
@@ -40,21 +48,28 @@ class TwoLayerNet:
             "W2": (std * randn(H, C)).astype(self.dtype),
             "b2": np.zeros(C, self.dtype),
         }
+        if self.device == "cuda":
+            self.params = {k: _device.as_float("cuda", v, k, ndims=None) for k, v in self.params.items()}
         self.layers = OrderedDict()
-        self.layers["Affine1"] = Affine(self.params["W1"], self.params["b1"])
-        self.layers["Relu1"] = ReLU()
-        self.layers["Affine2"] = Affine(self.params["W2"], self.params["b2"])
-        self.lastLayer = OutputLayer()
+        self.layers["Affine1"] = Affine(self.params["W1"], self.params["b1"], device=self.device)
+        self.layers["Relu1"] = ReLU(device=self.device)
+        self.layers["Affine2"] = Affine(self.params["W2"], self.params["b2"], device=self.device)
+        self.lastLayer = OutputLayer(device=self.device)
         self.grads = None
 
+    @property
+    def _k(self):
+        """The kernel family of this net's device."""
+        return _device.kernels(self.device)
+
     def _inputs(self, x):
-        rows, single = as_rows(x, "x", self.dtype)
+        rows, single = _device.as_rows(self.device, x, "x", self.dtype)
         W1 = self.params["W1"]
         check_cols(rows, W1.shape[0], "x", "W1", W1.shape)
         return rows, single
 
     def _targets(self, t, rows):
-        return as_targets(t, "t", rows.shape[0], self.params["W2"].shape[1], self.dtype)
+        return _device.as_targets(self.device, t, "t", rows.shape[0], self.params["W2"].shape[1], self.dtype)
 
     def predict(self, x):
         """Scores before softmax: (N, C) for x: (N, D), or (C,) for one (D,) row."""
@@ -65,7 +80,8 @@ class TwoLayerNet:
 
     def _l2(self):
         W1, W2 = self.params["W1"], self.params["W2"]
-        return 0.5 * self.regularization * (sum_of_squares(W1.reshape(-1)) + sum_of_squares(W2.reshape(-1)))
+        ssq = self._k.sum_of_squares
+        return 0.5 * self.regularization * (ssq(W1.reshape(W1.size)) + ssq(W2.reshape(W2.size)))
 
     def loss(self, x, t):
         """Mean cross-entropy of softmax(predict(x)) against t, plus the L2 term.
@@ -76,10 +92,13 @@ class TwoLayerNet:
         return self.lastLayer.forward(self.predict(rows), self._targets(t, rows)) + self._l2()
 
     def accuracy(self, x, t):
-        """Fraction of rows whose highest score is the target class (t one-hot or labels)."""
+        """Fraction of rows whose highest score is the target class (t one-hot or labels).
+
+        On the GPU the (N, C) scores and targets are copied back for the argmax.
+        """
         rows, _ = self._inputs(x)
-        predicted = np.argmax(self.predict(rows), axis=1)
-        labels = np.argmax(self._targets(t, rows), axis=1)
+        predicted = np.argmax(_device.to_host(self.predict(rows)), axis=1)
+        labels = np.argmax(_device.to_host(self._targets(t, rows)), axis=1)
         return float(np.mean(predicted == labels))
 
     def gradient(self, x, t):
@@ -97,8 +116,9 @@ class TwoLayerNet:
         grads = {}
         for n in ("1", "2"):
             layer, W = self.layers["Affine" + n], self.params["W" + n]
-            grads["W" + n] = np.empty_like(W)
-            add_scaled(grads["W" + n].reshape(-1), layer.dW.reshape(-1), self.regularization, W.reshape(-1))
+            grads["W" + n] = _device.empty(self.device, W.shape, W.dtype)
+            self._k.add_scaled(grads["W" + n].reshape(W.size), layer.dW.reshape(W.size), self.regularization,
+                               W.reshape(W.size))
             grads["b" + n] = layer.db
         self.grads = grads
         return grads
@@ -110,9 +130,16 @@ class TwoLayerNet:
         lr = real(learning_rate, "learning_rate")
         for key in PARAM_NAMES:
             p, g = self.params[key], self.grads[key]
-            if not (isinstance(p, np.ndarray) and p.flags.c_contiguous and p.flags.writeable and p.shape == g.shape):
-                raise ValueError(f"params['{key}'] must be a writeable C-contiguous array of shape {g.shape}")
-            axpy(p.reshape(-1), -lr, g.reshape(-1).astype(p.dtype, copy=False))
+            if self.device == "cuda":
+                if not (_device.is_gpu_array(p) and p.is_c_contiguous() and p.shape == g.shape
+                        and p.dtype == g.dtype):
+                    raise ValueError(f"params['{key}'] must be a C-contiguous {g.dtype} GPU array of shape {g.shape}")
+            else:
+                if not (isinstance(p, np.ndarray) and p.flags.c_contiguous and p.flags.writeable
+                        and p.shape == g.shape):
+                    raise ValueError(f"params['{key}'] must be a writeable C-contiguous array of shape {g.shape}")
+                g = g.astype(p.dtype, copy=False)
+            self._k.axpy(p.reshape(p.size), -lr, g.reshape(g.size))
 
     def numerical_gradient(self, x, t, h=1e-4):
         """Central-difference gradient (f(w + h) - f(w - h)) / 2h of loss(x, t)
@@ -124,19 +151,23 @@ class TwoLayerNet:
         """
         rows, _ = self._inputs(x)
         t = self._targets(t, rows)
-        p = {k: np.ascontiguousarray(v, self.dtype) for k, v in self.params.items()}
-        grads = {k: np.empty_like(v) for k, v in p.items()}
-        two_layer_numerical_gradient(grads["W1"], grads["b1"], grads["W2"], grads["b2"], rows, t,
+        if self.device == "cuda":
+            p = {k: _device.as_float("cuda", v, k, self.dtype, ndims=None) for k, v in self.params.items()}
+        else:
+            p = {k: np.ascontiguousarray(v, self.dtype) for k, v in self.params.items()}
+        grads = {k: _device.empty(self.device, v.shape, v.dtype) for k, v in p.items()}
+        self._k.two_layer_numerical_gradient(grads["W1"], grads["b1"], grads["W2"], grads["b2"], rows, t,
                                      p["W1"], p["b1"], p["W2"], p["b2"], self.regularization, real(h, "h"))
         return grads
 
     def save(self, path):
-        """Write the parameters and settings to an .npz file (see TwoLayerNet.load)."""
+        """Write the parameters and settings to an .npz file (see TwoLayerNet.load);
+        GPU parameters are copied to the host for it."""
         np.savez(path, regularization=self.regularization, dtype=self.dtype.name,
-                 **{key: self.params[key] for key in PARAM_NAMES})
+                 **{key: _device.to_host(self.params[key]) for key in PARAM_NAMES})
 
     @classmethod
-    def load(cls, path):
+    def load(cls, path, device="cpu"):
         """A TwoLayerNet with the parameters saved by save(path).
 
         Refuses (ValueError) a file whose arrays are missing or whose shapes do
@@ -154,7 +185,12 @@ class TwoLayerNet:
                 or b2.shape != (W2.shape[1],) or 0 in W1.shape or 0 in W2.shape):
             shapes = ", ".join(f"{k} {arrays[k].shape}" for k in PARAM_NAMES)
             raise ValueError(f"{path}: shapes do not make a two-layer net ({shapes})")
-        net = cls(W1.shape[0], W1.shape[1], W2.shape[1], regularization=regularization, dtype=dtype)
+        net = cls(W1.shape[0], W1.shape[1], W2.shape[1], regularization=regularization, dtype=dtype,
+                  device=device)
         for key in PARAM_NAMES:
-            net.params[key][...] = arrays[key]  # in place: the layers keep sharing these arrays
+            # in place: the layers keep sharing these arrays
+            if net.device == "cuda":
+                net.params[key].copy_to_device(np.ascontiguousarray(arrays[key], net.dtype))
+            else:
+                net.params[key][...] = arrays[key]
         return net

@@ -47,3 +47,7 @@ def cifar(cifar_root):
     X_te, Y_te = _batch("test_batch")
     mean = X_tr.mean(axis=0)
     return X_tr - mean, Y_tr, X_te - mean, Y_te
+
+# tests/gpu runs in its own processes (tests/test_cuda.py starts them):
+# NUMBA_ENABLE_CUDASIM must be set before numba is first imported.
+collect_ignore = [] if os.environ.get("FASTNP_CUDA_TESTS") else ["gpu"]

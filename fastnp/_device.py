@@ -1,0 +1,128 @@
+"""Where the arithmetic runs: device="cpu" or "cuda", and moving arrays there.
+
+Rules (README, "GPU"):
+- device=None follows the arrays: numba device arrays and objects with
+  __cuda_array_interface__ (torch or CuPy tensors on the GPU) run on the
+  GPU, without copies; everything else runs on the CPU.
+- device="cuda" moves host inputs to the GPU (one copy per call) and keeps
+  results there as numba device arrays; device="cpu" brings GPU inputs back.
+- Asking for "cuda" without numba-cuda or a usable GPU raises RuntimeError
+  saying which is missing.  Importing fastnp never needs either: the CUDA
+  kernels are imported on first use.
+- GPU inputs are not converted on the device: they must already be
+  C-contiguous float32 or float64 (TypeError/ValueError otherwise), except
+  integer labels, which are one-hot encoded through the host.
+"""
+import importlib.util
+
+import numpy as np
+
+from fastnp import _checks
+
+DEVICES = ("cpu", "cuda")
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def is_gpu_array(x):
+    """True for numba device arrays (also the simulator's) and __cuda_array_interface__ objects."""
+    if isinstance(x, np.ndarray):
+        return False
+    return hasattr(x, "__cuda_array_interface__") or getattr(x, "__cuda_ndarray__", False)
+
+
+def cuda_kernels():
+    """fastnp.kernels.cuda, or RuntimeError saying why the GPU cannot be used."""
+    if importlib.util.find_spec("numba_cuda") is None:
+        raise RuntimeError("device='cuda' needs NVIDIA's numba-cuda package, which is not installed: "
+                           "pip install 'fastnp[cuda]'")
+    from numba import cuda
+
+    if not cuda.is_available():
+        raise RuntimeError("device='cuda' but no usable CUDA GPU was found (numba-cuda is installed; "
+                           "check the NVIDIA driver with nvidia-smi, or cuda.detect())")
+    import fastnp.kernels.cuda
+
+    return fastnp.kernels.cuda
+
+
+def kernels(device):
+    """The kernel family of a resolved device."""
+    if device == "cuda":
+        return cuda_kernels()
+    import fastnp.kernels.cpu
+
+    return fastnp.kernels.cpu
+
+
+def resolve(device, *arrays):
+    """'cpu' or 'cuda': the device asked for, or else the one the arrays live on."""
+    if device is None:
+        device = "cuda" if any(is_gpu_array(a) for a in arrays) else "cpu"
+    elif device not in DEVICES:
+        raise ValueError(f"device must be 'cpu' or 'cuda' (or None: follow the arrays), got {device!r}")
+    if device == "cuda":
+        cuda_kernels()
+    return device
+
+
+def _cuda():
+    from numba import cuda
+
+    return cuda
+
+
+def _as_gpu(x):
+    """A numba device array viewing x (no copy)."""
+    cuda = _cuda()
+    if getattr(x, "__cuda_ndarray__", False):
+        return x
+    return cuda.as_cuda_array(x)
+
+
+def to_host(x):
+    """x as a numpy array (copied back from the GPU where it lives there)."""
+    return _as_gpu(x).copy_to_host() if is_gpu_array(x) else x
+
+
+def empty(device, shape, dtype):
+    return _cuda().device_array(shape, dtype) if device == "cuda" else np.empty(shape, dtype)
+
+
+def as_float(device, x, name, dtype=None, ndims=(1, 2)):
+    """_checks.as_float on `device`: a C-contiguous float32/float64 array there."""
+    if device == "cpu":
+        return _checks.as_float(to_host(x), name, dtype, ndims)
+    if not is_gpu_array(x):
+        return _cuda().to_device(_checks.as_float(x, name, dtype, ndims))
+    arr = _as_gpu(x)
+    if arr.dtype not in _FLOATS:
+        raise TypeError(f"{name} is a {arr.dtype} array on the GPU; fastnp computes in float32 or float64 "
+                        f"there and does not convert on the device: convert it first")
+    if dtype is not None and arr.dtype != dtype:
+        raise TypeError(f"{name} is {arr.dtype} on the GPU but this computes in {np.dtype(dtype)}: convert it first")
+    if ndims is not None and arr.ndim not in ndims:
+        want = " or ".join(f"{d}-D" for d in ndims)
+        raise ValueError(f"{name} must be {want}, got shape {arr.shape}")
+    if arr.size == 0:
+        raise ValueError(f"{name} is empty (shape {arr.shape})")
+    if not arr.is_c_contiguous():
+        raise ValueError(f"{name} must be C-contiguous on the GPU (make a contiguous copy first)")
+    return arr
+
+
+def as_rows(device, x, name, dtype=None):
+    """_checks.as_rows on `device`."""
+    arr = as_float(device, x, name, dtype)
+    if arr.ndim == 1:
+        return arr.reshape(1, arr.shape[0]), True
+    return arr, False
+
+
+def as_targets(device, t, name, n, c, dtype):
+    """_checks.as_targets on `device`: GPU (n, c) targets of dtype are used as they are."""
+    if device == "cuda" and is_gpu_array(t):
+        arr = _as_gpu(t)
+        if arr.shape == (n, c) and arr.dtype == dtype and arr.is_c_contiguous():
+            return arr
+    targets = _checks.as_targets(to_host(t), name, n, c, dtype)
+    return _cuda().to_device(targets) if device == "cuda" else targets

@@ -1,0 +1,124 @@
+"""Tiers 1 and 3 for the public API on device="cuda": the layers, TwoLayerNet
+and the linear-classifier functions give the CPU's numbers, keep their
+results on the GPU, and follow the device of the arrays they are given."""
+import numpy as np
+import pytest
+from numba import cuda
+
+import fastnp
+from fastnp import Affine, OutputLayer, ReLU, Sigmoid, TwoLayerNet
+
+RTOL = 1e-10
+
+
+@pytest.fixture
+def data():
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((9, 6))
+    labels = rng.integers(0, 4, 9)
+    return x, labels, np.eye(4)[labels]
+
+
+def host(a):
+    assert cuda.is_cuda_array(a) if hasattr(cuda, "is_cuda_array") else hasattr(a, "copy_to_host")
+    return a.copy_to_host()
+
+
+def test_two_layer_net_matches_cpu(launch_config, data):
+    x, labels, t = data
+    nets = {dev: TwoLayerNet(6, 5, 4, regularization=0.1, weight_init_std=0.5, seed=3, device=dev)
+            for dev in ("cpu", "cuda")}
+    gx, gt = cuda.to_device(x), cuda.to_device(t)
+    for step in range(3):
+        loss_cpu = nets["cpu"].loss(x, labels)
+        assert nets["cuda"].loss(gx, gt) == pytest.approx(loss_cpu, rel=RTOL)
+        assert nets["cuda"].loss(x, labels) == pytest.approx(loss_cpu, rel=RTOL)  # host inputs are copied over
+        assert nets["cuda"].accuracy(gx, labels) == nets["cpu"].accuracy(x, labels)
+        g_cpu, g_gpu = nets["cpu"].gradient(x, t), nets["cuda"].gradient(gx, gt)
+        for key in g_cpu:
+            np.testing.assert_allclose(host(g_gpu[key]), g_cpu[key], rtol=RTOL, atol=1e-13, err_msg=key)
+        for net in nets.values():
+            net.update_params(0.3)
+    for key in ("W1", "b1", "W2", "b2"):
+        np.testing.assert_allclose(host(nets["cuda"].params[key]), nets["cpu"].params[key], rtol=RTOL, atol=1e-13)
+        # the layers still share the net's parameter arrays on the GPU
+    assert nets["cuda"].layers["Affine1"].W is nets["cuda"].params["W1"]
+    num_cpu = nets["cpu"].numerical_gradient(x, t)
+    num_gpu = nets["cuda"].numerical_gradient(gx, gt)
+    for key in num_cpu:
+        np.testing.assert_allclose(host(num_gpu[key]), num_cpu[key], rtol=0, atol=1e-9, err_msg=key)
+    np.testing.assert_allclose(host(nets["cuda"].predict(gx)), nets["cpu"].predict(x), rtol=RTOL)
+
+
+def test_save_and_load_across_devices(launch_config, tmp_path, data):
+    x, labels, _ = data
+    net = TwoLayerNet(6, 5, 4, weight_init_std=0.5, seed=1, device="cuda")
+    net.save(tmp_path / "net.npz")
+    back = TwoLayerNet.load(tmp_path / "net.npz")
+    assert back.device == "cpu"
+    assert back.loss(x, labels) == pytest.approx(net.loss(x, labels), rel=RTOL)
+    again = TwoLayerNet.load(tmp_path / "net.npz", device="cuda")
+    np.testing.assert_array_equal(host(again.params["W1"]), back.params["W1"])
+
+
+def test_layers_follow_their_inputs(launch_config, data):
+    x, labels, t = data
+    gx = cuda.to_device(x)
+    for layer_type in (ReLU, Sigmoid):
+        cpu_layer, gpu_layer = layer_type(), layer_type()
+        out = gpu_layer.forward(gx)
+        np.testing.assert_allclose(host(out), cpu_layer.forward(x), rtol=1e-12)
+        dout = np.cos(x)
+        np.testing.assert_allclose(host(gpu_layer.backward(cuda.to_device(dout))), cpu_layer.backward(dout),
+                                   rtol=1e-12)
+    scores = np.ascontiguousarray(x[:, :4])
+    out_cpu, out_gpu = OutputLayer(), OutputLayer()
+    assert out_gpu.forward(cuda.to_device(scores), cuda.to_device(t)) == pytest.approx(out_cpu.forward(scores, labels), rel=1e-12)
+    np.testing.assert_allclose(host(out_gpu.backward(2.0)), out_cpu.backward(2.0), rtol=1e-12)
+    np.testing.assert_allclose(host(out_gpu.y), out_cpu.y, rtol=1e-12)
+
+    W, b = np.sin(np.arange(24.0)).reshape(6, 4), np.linspace(-1, 1, 4)
+    aff_cpu, aff_gpu = Affine(W, b), Affine(W, b, device="cuda")
+    np.testing.assert_allclose(host(aff_gpu.forward(x)), aff_cpu.forward(x), rtol=1e-12)
+    dout = np.cos(np.arange(36.0)).reshape(9, 4)
+    np.testing.assert_allclose(host(aff_gpu.backward(dout)), aff_cpu.backward(dout), rtol=1e-12)
+    np.testing.assert_allclose(host(aff_gpu.dW), aff_cpu.dW, rtol=1e-12)
+    np.testing.assert_allclose(host(aff_gpu.db), aff_cpu.db, rtol=1e-12)
+    # A GPU W is used where it lives, without a copy
+    gW = cuda.to_device(W)
+    assert Affine(gW, b).W is gW
+
+
+def test_functions_on_the_gpu(launch_config, data):
+    x, labels, t = data
+    rng = np.random.default_rng(0)
+    W, b = rng.standard_normal((6, 4)) * 0.1, np.zeros((1, 4))
+    np.testing.assert_allclose(host(fastnp.softmax(cuda.to_device(x))), fastnp.softmax(x), rtol=1e-12)
+    np.testing.assert_allclose(host(fastnp.softmax(x[0], device="cuda")), fastnp.softmax(x[0]), rtol=1e-12)
+    p = fastnp.softmax(x)
+    assert fastnp.cross_entropy_loss(cuda.to_device(p), labels) == pytest.approx(
+        fastnp.cross_entropy_loss(p, labels), rel=1e-12)
+    np.testing.assert_allclose(host(fastnp.linear_pred(x, W, b, device="cuda")), fastnp.linear_pred(x, W, b),
+                               rtol=1e-12)
+    assert fastnp.linear_cost_func(cuda.to_device(x), t, W, b) == pytest.approx(
+        fastnp.linear_cost_func(x, t, W, b), rel=1e-12)
+    W0 = W.copy()
+    gW = cuda.to_device(W)
+    for fn, extra in ((fastnp.batch_gradient_descent_func, {}),
+                      (fastnp.stochastic_gradient_descent_func, {"mini_batch": 3, "random_seed": 5})):
+        cpu_out = fn(x, labels, W, b, 6, 0.5, record_every=4, **extra)
+        gpu_out = fn(cuda.to_device(x), labels, gW, b, 6, 0.5, record_every=4, **extra)
+        for want, got in zip(cpu_out, gpu_out):
+            np.testing.assert_allclose(host(got), want, rtol=1e-10, atol=1e-13)
+        assert gpu_out[1].shape == (1, 4)
+    np.testing.assert_array_equal(gW.copy_to_host(), W0)  # the caller's arrays are untouched
+
+
+def test_gpu_inputs_are_not_converted(launch_config):
+    with pytest.raises(TypeError, match="convert it first"):
+        fastnp.softmax(cuda.to_device(np.arange(6).reshape(2, 3)))
+    net = TwoLayerNet(3, 2, 2, device="cuda", dtype=np.float32)
+    with pytest.raises(TypeError, match="float32"):
+        net.predict(cuda.to_device(np.ones((2, 3))))
+    with pytest.raises(ValueError, match="device"):
+        fastnp.softmax(np.ones((2, 3)), device="gpu")
