@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The one script for a lent GPU machine (see benchmarks/gpu/README.md):
+# versions, the CUDA test tiers for real, then gpu_bench.py.  $OUT gets the logs.
+set -u
+OUT=${OUT:-/tmp/fastnp-gpu-out}
+mkdir -p "$OUT"
+export PYTHONUNBUFFERED=1 OMP_WAIT_POLICY=passive
+nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm --format=csv
+python3 -c "import sys, numpy, numba; print(sys.version.split()[0], 'numpy', numpy.__version__, 'numba', numba.__version__)"
+python3 -m pip list 2>/dev/null | grep -i -E "^(numba|numba-cuda|cuda-|llvmlite|torch |numpy)" 
+smoke='from numba import cuda; import numpy as np
+@cuda.jit
+def k(a):
+    a[cuda.grid(1)] += 1
+x = cuda.to_device(np.zeros(64)); k[2, 32](x); assert x.copy_to_host().sum() == 64; print("numba-cuda works")'
+# numba-cuda 0.30 breaks on numpy 2.5: use the carried numpy 2.4 (what the CPU tests ran on).
+python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target /tmp/site .whl/numpy-*.whl || exit 1
+export PYTHONPATH=/tmp/site
+if ! python3 -c "$smoke"; then
+  echo "preinstalled numba-cuda failed: installing the carried numba-cuda and CUDA bindings too"
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site2 \
+    .whl/numba_cuda-*.whl .whl/cuda_*.whl || exit 1
+  export PYTHONPATH=/tmp/site2:/tmp/site
+  python3 -c "$smoke" || exit 1
+fi
+python3 -m pip install -q --no-index --no-deps --no-build-isolation -e . >/dev/null || exit 1
+(cd /tmp && python3 -c "import fastnp, numpy, numba_cuda; print('fastnp', fastnp.__file__, 'numpy', numpy.__version__, 'numba-cuda', numba_cuda.__version__)") || exit 1
+FASTNP_CUDA_TESTS=1 timeout 240 python3 -m pytest tests/gpu -q -x -p no:cacheprovider -n 8 2>&1 | tee "$OUT/gpu_tests.log" | tail -25
+timeout 210 python3 benchmarks/gpu/gpu_bench.py --json "$OUT/gpu_bench.json" 2>&1 | tee "$OUT/gpu_bench.log"
