@@ -4,7 +4,7 @@
 set -u
 OUT=${OUT:-/tmp/fastnp-gpu-out}
 mkdir -p "$OUT"
-export PYTHONUNBUFFERED=1 OMP_WAIT_POLICY=passive
+export PYTHONUNBUFFERED=1 OMP_WAIT_POLICY=passive NUMBA_CUDA_LOW_OCCUPANCY_WARNINGS=0
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm --format=csv
 python3 -c "import sys, numpy, numba; print(sys.version.split()[0], 'numpy', numpy.__version__, 'numba', numba.__version__)"
 python3 -m pip list 2>/dev/null | grep -i -E "^(numba|numba-cuda|cuda-|llvmlite|torch |numpy)" 

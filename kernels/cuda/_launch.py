@@ -102,11 +102,28 @@ def sum_partials(out, k, partial, scale):
     _sum_partials_kernel(threads, shuffle_enabled(threads))[1, threads](out, k, partial, scale)
 
 
+_SCRATCH = {}
+
+
+def scratch(name, n):
+    """A (n,) float64 device work buffer, kept between calls under `name`.
+
+    Allocating device memory costs far more than a small kernel, so the
+    per-block partial sums reuse one buffer.  Reuse is safe because every
+    kernel here runs in order on the default stream: a later launch cannot
+    overwrite a buffer before an earlier one has read it.
+    """
+    buf = _SCRATCH.get(name)
+    if buf is None or buf.shape[0] < n:
+        buf = _SCRATCH[name] = cuda.device_array(max(n, 1024), np.float64)
+    return buf[:n]
+
+
 def scalar_result(launch, blocks):
     """Run launch(partial) with a (blocks,) float64 buffer of per-block
     results and return their sum as a Python float (waits for the device)."""
-    partial = cuda.device_array(blocks, np.float64)
-    out = cuda.device_array(1, np.float64)
+    partial = scratch("partial", blocks)
+    out = scratch("scalar", 1)
     launch(partial)
     sum_partials(out, 0, partial, 1.0)
     return float(out.copy_to_host()[0])

@@ -9,16 +9,21 @@ trans_b, all C-contiguous: the affine layer's three products are
 without copying a transpose.
 
 Launch (config.MATMUL_TILE = BM, BN, BK, TM, TN): one block per BM x BN tile
-of out, (BM / TM) * (BN / TN) threads, each accumulating a TM x TN block in
-registers (local arrays indexed by unrolled constants).  Per step of BK
-along K, the block's threads load the BM x BK slice of op(a) and the BK x BN
-slice of op(b) into shared memory (as_[k, m], bs[k, n]: a thread's inner
-loop then reads TM and TN consecutive values), synchronize, and each does
-BK * TM * TN multiply-adds from them: 2 * TM * TN / (TM + TN) flops per
-shared-memory value loaded.  Loads walk the contiguous dimension of the
-stored array across neighbouring threads (coalesced) whatever the transpose.
-Ragged edges: out-of-range loads read 0 and out-of-range outputs are not
-written, so any M, N, K work.
+of out, TY * TX threads (TY = BM / TM, TX = BN / TN), each accumulating a
+TM x TN block in registers (local arrays indexed by unrolled constants).
+Thread (ty, tx) owns the rows ty + i * TY and the columns tx + j * TX of
+the tile, strided rather than adjacent: for a given j a warp's threads then
+read consecutive words of shared memory (no bank conflicts) and write
+consecutive columns of out (coalesced).  Per step of BK along K, the
+block's threads load the BM x BK slice of op(a) and the BK x BN slice of
+op(b) into shared memory (as_[k, m], bs[k, n], rows padded by PAD words so
+the transposing stores of a non-transposed a spread over the banks),
+synchronize, and each does BK * TM * TN multiply-adds from them:
+2 * TM * TN / (TM + TN) flops per shared-memory value loaded.  Global
+loads walk the contiguous dimension of the stored array across
+neighbouring threads (coalesced) whatever the transpose.  Ragged edges:
+out-of-range loads read 0 and out-of-range outputs are not written, so any
+M, N, K work.
 
 Epilogues, applied once per output element:
     "store"       out = acc
@@ -36,6 +41,9 @@ from . import config
 
 EPILOGUES = ("store", "bias", "bias_relu", "relu_grad", "axpy")
 
+#: Words of padding per shared-memory tile row (see the module docstring).
+PAD = 4
+
 
 @functools.lru_cache(maxsize=None)
 def _kernel(dtype_name, trans_a, trans_b, epilogue, tile):
@@ -43,8 +51,9 @@ def _kernel(dtype_name, trans_a, trans_b, epilogue, tile):
     if BM % TM or BN % TN:
         raise ValueError(f"tile {tile}: BM must be a multiple of TM and BN of TN")
     dtype = float32 if dtype_name == "float32" else float64
-    TX = BN // TN  # threads along N
-    threads = (BM // TM) * TX
+    TX, TY = BN // TN, BM // TM  # threads along N and along M
+    threads = TY * TX
+    A_ROW, B_ROW = BM + PAD, BN + PAD  # padded shared rows (compile-time constants)
     with_bias = epilogue in ("bias", "bias_relu")
     relu_out = epilogue == "bias_relu"
     relu_in = epilogue == "relu_grad"
@@ -52,8 +61,8 @@ def _kernel(dtype_name, trans_a, trans_b, epilogue, tile):
 
     @cuda.jit
     def kernel(out, a, b, bias, mask, alpha):
-        as_ = cuda.shared.array((BK, BM), dtype)
-        bs = cuda.shared.array((BK, BN), dtype)
+        as_ = cuda.shared.array((BK, A_ROW), dtype)
+        bs = cuda.shared.array((BK, B_ROW), dtype)
         acc = cuda.local.array((TM, TN), dtype)
         a_reg = cuda.local.array(TM, dtype)
         b_reg = cuda.local.array(TN, dtype)
@@ -87,18 +96,18 @@ def _kernel(dtype_name, trans_a, trans_b, epilogue, tile):
             cuda.syncthreads()
             for kk in range(BK):
                 for i in range(TM):
-                    a_reg[i] = as_[kk, ty * TM + i]
+                    a_reg[i] = as_[kk, ty + i * TY]
                 for j in range(TN):
-                    b_reg[j] = bs[kk, tx * TN + j]
+                    b_reg[j] = bs[kk, tx + j * TX]
                 for i in range(TM):
                     for j in range(TN):
                         acc[i, j] += a_reg[i] * b_reg[j]
             cuda.syncthreads()
         for i in range(TM):
-            r = m0 + ty * TM + i
+            r = m0 + ty + i * TY
             if r < M:
                 for j in range(TN):
-                    c = n0 + tx * TN + j
+                    c = n0 + tx + j * TX
                     if c < N:
                         v = acc[i, j]
                         if with_bias:

@@ -11,11 +11,10 @@ write it straight into their cost history).
 import functools
 import math
 
-import numpy as np
 from numba import cuda, float64
 
 from . import config
-from ._launch import block_reducer, grid_1d, shuffle_enabled, sum_partials
+from ._launch import block_reducer, grid_1d, scratch, shuffle_enabled, sum_partials
 from .cross_entropy import LOG_GUARD
 
 
@@ -114,7 +113,7 @@ def softmax_cross_entropy_to(loss, k, dx, x, t):
     softmax_cross_entropy.  loss: (n,) float64 device array.  Nothing waits
     for the device: for training loops that keep their costs there."""
     N = x.shape[0]
-    partial = _launch_rows(lambda blocks: cuda.device_array(blocks, np.float64), dx, x, t, 1.0 / N)
+    partial = _launch_rows(lambda blocks: scratch("partial", blocks), dx, x, t, 1.0 / N)
     sum_partials(loss, k, partial, 1.0 / N)
 
 
@@ -124,9 +123,8 @@ def softmax_cross_entropy_rows(dx, x, t, n_total, lo, hi):
     dx, x, t: (N, C) device arrays of one float dtype (dx may be x).  Row
     loss = -sum_c t[c] * log(softmax(x)[c] + 1e-9), in float64.
     """
-    out = cuda.device_array(1, np.float64)
-    partial = _launch_rows(lambda blocks: cuda.device_array(blocks, np.float64),
-                           dx[lo:hi], x[lo:hi], t[lo:hi], 1.0 / n_total)
+    out = scratch("scalar", 1)
+    partial = _launch_rows(lambda blocks: scratch("partial", blocks), dx[lo:hi], x[lo:hi], t[lo:hi], 1.0 / n_total)
     sum_partials(out, 0, partial, 1.0)
     return float(out.copy_to_host()[0])
 
@@ -134,6 +132,6 @@ def softmax_cross_entropy_rows(dx, x, t, n_total, lo, hi):
 def softmax_cross_entropy(dx, x, t):
     """Mean cross-entropy of softmax(x) against t as a float; writes its gradient
     (softmax(x) - t) / N into dx.  dx, x, t: (N, C) device arrays, one float dtype."""
-    loss = cuda.device_array(1, np.float64)
+    loss = scratch("scalar", 1)
     softmax_cross_entropy_to(loss, 0, dx, x, t)
     return float(loss.copy_to_host()[0])
