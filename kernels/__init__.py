@@ -1,7 +1,10 @@
 """fastnp's compiled kernels, installed as ``fastnp.kernels``.
 
 Families:
-    fastnp.kernels.cpu   numba ``@njit`` kernels (this release)
+    fastnp.kernels.cpu    numba ``@njit`` kernels
+    fastnp.kernels.cuda   numba-cuda ``@cuda.jit`` twins, same names and
+                          signatures, on device arrays (needs numba-cuda;
+                          imported only on use)
 
 Kernel convention (after llm.c): outputs first, then inputs, then scalars.
 Kernels never allocate their outputs and never write to their inputs; the
