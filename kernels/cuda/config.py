@@ -39,3 +39,15 @@ WARP_SHUFFLE = True
 #: reads 32 consecutive columns of one row: coalesced), then the block
 #: reduces its row groups in shared memory.
 COLUMN_BLOCK = (32, 8)
+
+#: Split-K (matmul.py): products with fewer output tiles than this are cut
+#: along K into chunks of at least SPLIT_K_MIN_STEPS steps of BK, aiming at
+#: SPLIT_K_TARGET_BLOCKS blocks in all (two per SM of an H100's 132).
+SPLIT_K_MIN_TILES = 132
+SPLIT_K_TARGET_BLOCKS = 264
+SPLIT_K_MIN_STEPS = 16
+
+#: Narrow-row kernels stage tiles of THREADS * NARROW_TILE_PER_THREAD
+#: elements through shared memory (16 KB per float64 tile at 256 threads):
+#: 204 rows of the course's 10 classes.
+NARROW_TILE_PER_THREAD = 8

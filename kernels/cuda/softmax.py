@@ -1,34 +1,87 @@
 """Row-wise numerically stable softmax (twin of fastnp.kernels.cpu.softmax).
 
-Narrow rows (C <= config.NARROW_COLUMNS, the course's 10 classes): one
-thread per row, grid-stride; a warp's 32 rows are consecutive memory, so its
-loads use whole cache lines.  Wide rows: one block per row (grid-stride over
-rows), the row's max and sum reduced in shared memory (_launch.block_reducer).
-A NaN in a row makes that row NaN.
+Narrow rows (C <= config.NARROW_COLUMNS, the course's 10 classes): each
+block stages a tile of consecutive rows through shared memory, read and
+written by the whole block with coalesced accesses (the tile is contiguous
+memory), and in between one thread works on each row of the tile.  Thread
+per row straight from global memory would make every load of a warp touch
+32 rows' cache lines, and three passes over them (max, exp, divide) thrash
+the L1.  Wide rows: one block per row (grid-stride over rows), the row's
+max and sum reduced in shared memory (_launch.block_reducer).  A NaN in a
+row makes that row NaN.
 """
 import functools
 import math
 
-from numba import cuda, float64
+import numpy as np
+
+from numba import cuda, float32, float64
 
 from . import config
-from ._launch import block_reducer, grid_1d, shuffle_enabled
+from ._launch import block_reducer, shuffle_enabled
 
 
-@cuda.jit
-def _softmax_narrow(out, x):
-    N, C = x.shape
-    for i in range(cuda.grid(1), N, cuda.gridsize(1)):
-        m = x[i, 0]
-        for c in range(1, C):
-            m = x[i, c] if x[i, c] > m else m
-        z = 0.0
-        for c in range(C):
-            e = math.exp(x[i, c] - m)
-            out[i, c] = e
-            z += e
-        for c in range(C):
-            out[i, c] = out[i, c] / z
+@cuda.jit(device=True)
+def exp_shifted_row(buf, o, C):
+    """buf[o:o + C] = exp(buf[o:o + C] - their max) by one thread; returns their
+    sum, in float64.  A NaN in the row gives a NaN sum."""
+    m = buf[o]
+    for c in range(1, C):
+        m = buf[o + c] if buf[o + c] > m else m
+    z = 0.0
+    for c in range(C):
+        e = math.exp(buf[o + c] - m)
+        buf[o + c] = e
+        z += e
+    return z
+
+
+@cuda.jit(device=True)
+def stage_rows(buf, src, r0, n_rows, C, threads):
+    """buf[:n_rows * C] = rows r0.. of src (flat (N * C,)), read coalesced by the block."""
+    base = r0 * C
+    for e in range(cuda.threadIdx.x, n_rows * C, threads):
+        buf[e] = src[base + e]
+
+
+@cuda.jit(device=True)
+def unstage_rows(dst, buf, r0, n_rows, C, threads):
+    """Rows r0.. of dst (flat) = buf[:n_rows * C], written coalesced by the block."""
+    base = r0 * C
+    for e in range(cuda.threadIdx.x, n_rows * C, threads):
+        dst[base + e] = buf[e]
+
+
+def rows_per_tile(threads, C):
+    """Rows of C columns a block stages at once: at most one per thread, within the tile."""
+    return min(threads, threads * config.NARROW_TILE_PER_THREAD // C)
+
+
+@functools.lru_cache(maxsize=None)
+def _softmax_narrow(dtype_name, threads):
+    dtype = float32 if dtype_name == "float32" else float64
+    tile = threads * config.NARROW_TILE_PER_THREAD
+
+    @cuda.jit
+    def kernel(out, x, N, C, rows):
+        """out, x: flat (N * C,); rows: rows per tile (rows_per_tile)."""
+        buf = cuda.shared.array(tile, dtype)
+        tid = cuda.threadIdx.x
+        for t in range(cuda.blockIdx.x, (N + rows - 1) // rows, cuda.gridDim.x):
+            r0 = t * rows
+            n_rows = min(rows, N - r0)
+            stage_rows(buf, x, r0, n_rows, C, threads)
+            cuda.syncthreads()
+            if tid < n_rows:
+                o = tid * C
+                z = exp_shifted_row(buf, o, C)
+                for c in range(C):
+                    buf[o + c] = buf[o + c] / z
+            cuda.syncthreads()
+            unstage_rows(out, buf, r0, n_rows, C, threads)
+            cuda.syncthreads()
+
+    return kernel
 
 
 @functools.lru_cache(maxsize=None)
@@ -62,8 +115,11 @@ def softmax_rows(out, x):
     """out = softmax(x) row by row.  out, x: (N, C) device arrays of one float dtype."""
     N, C = x.shape
     if C <= config.NARROW_COLUMNS:
-        blocks, threads = grid_1d(N)
-        _softmax_narrow[blocks, threads](out, x)
+        threads = config.THREADS
+        rows = rows_per_tile(threads, C)
+        blocks = max(1, min(-(-N // rows), config.MAX_BLOCKS))
+        _softmax_narrow(np.dtype(x.dtype).name, threads)[blocks, threads](out.reshape(N * C), x.reshape(N * C), N, C,
+                                                                         rows)
     else:
         threads = config.THREADS
         _softmax_wide(threads, shuffle_enabled(threads))[min(N, config.MAX_BLOCKS), threads](out, x)

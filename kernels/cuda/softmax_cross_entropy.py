@@ -1,8 +1,8 @@
 """Fused softmax + cross-entropy: the loss and its gradient in one pass over
 the scores (twin of fastnp.kernels.cpu.softmax_cross_entropy).
 
-Launch: as softmax_rows (one thread per narrow row, one block per wide
-row).  Each thread keeps its rows' loss in float64, each block reduces its
+Launch: as softmax_rows (narrow rows staged through shared memory by
+tiles, one thread per row of a tile; one block per wide row).  Each thread keeps its rows' loss in float64, each block reduces its
 threads' sums in shared memory into one per-block partial, and one more
 block adds the partials in a fixed order (_launch.sum_partials): the loss
 is the same on every run, and it can stay on the device (training loops
@@ -11,42 +11,52 @@ write it straight into their cost history).
 import functools
 import math
 
-from numba import cuda, float64
+import numpy as np
+from numba import cuda, float32, float64
 
 from . import config
-from ._launch import block_reducer, grid_1d, scratch, shuffle_enabled, sum_partials
+from ._launch import block_reducer, scratch, shuffle_enabled, sum_partials
 from .cross_entropy import LOG_GUARD
+from .softmax import exp_shifted_row, rows_per_tile, stage_rows, unstage_rows
 
 
 @functools.lru_cache(maxsize=None)
-def _narrow(threads, shuffle):
+def _narrow(dtype_name, threads, shuffle):
     block_sum = block_reducer(threads, shuffle, False)
+    dtype = float32 if dtype_name == "float32" else float64
+    tile = threads * config.NARROW_TILE_PER_THREAD
 
     @cuda.jit
-    def kernel(partial, dx, x, t, scale):
+    def kernel(partial, dx, x, t, scale, N, C, rows):
+        """dx, x, t: flat (N * C,); rows: rows per tile (softmax.rows_per_tile)."""
+        xs = cuda.shared.array(tile, dtype)  # the scores, then the gradient
+        ts = cuda.shared.array(tile, dtype)
         buf = cuda.shared.array(threads, float64)
-        N, C = x.shape
+        tid = cuda.threadIdx.x
         total = 0.0
-        for i in range(cuda.grid(1), N, cuda.gridsize(1)):
-            m = x[i, 0]
-            for c in range(1, C):
-                m = x[i, c] if x[i, c] > m else m
-            z = 0.0
-            for c in range(C):
-                e = math.exp(x[i, c] - m)
-                dx[i, c] = e  # dx may be x: each element is read before it is written
-                z += e
-            if z != z:  # a NaN score: the loss is NaN whatever the targets
-                total += z
-            inv_z = 1.0 / z
-            for c in range(C):
-                p = dx[i, c] * inv_z
-                y = t[i, c]
-                dx[i, c] = (p - y) * scale
-                if y != 0.0:  # one log per row for one-hot targets
-                    total -= y * math.log(p + LOG_GUARD)
+        for k in range(cuda.blockIdx.x, (N + rows - 1) // rows, cuda.gridDim.x):
+            r0 = k * rows
+            n_rows = min(rows, N - r0)
+            stage_rows(xs, x, r0, n_rows, C, threads)
+            stage_rows(ts, t, r0, n_rows, C, threads)
+            cuda.syncthreads()
+            if tid < n_rows:
+                o = tid * C
+                z = exp_shifted_row(xs, o, C)
+                if z != z:  # a NaN score: the loss is NaN whatever the targets
+                    total += z
+                inv_z = 1.0 / z
+                for c in range(C):
+                    p = xs[o + c] * inv_z
+                    y = ts[o + c]
+                    xs[o + c] = (p - y) * scale
+                    if y != 0.0:  # one log per row for one-hot targets
+                        total -= y * math.log(p + LOG_GUARD)
+            cuda.syncthreads()
+            unstage_rows(dx, xs, r0, n_rows, C, threads)  # dx may be x: the tile was read first
+            cuda.syncthreads()
         total = block_sum(buf, total)
-        if cuda.threadIdx.x == 0:
+        if tid == 0:
             partial[cuda.blockIdx.x] = total
 
     return kernel
@@ -93,18 +103,21 @@ def _wide(threads, shuffle):
 
 
 def _launch_rows(partial_of, dx, x, t, scale):
-    """Run the narrow or wide kernel; returns (partial, blocks) with partial the per-block sums."""
+    """Run the narrow or wide kernel; returns partial, the per-block sums (from partial_of(blocks))."""
     N, C = x.shape
     threads = config.THREADS
     shuffle = shuffle_enabled(threads)
     if C <= config.NARROW_COLUMNS:
-        blocks, _ = grid_1d(N)
-        kernel = _narrow(threads, shuffle)
+        rows = rows_per_tile(threads, C)
+        blocks = max(1, min(-(-N // rows), config.MAX_BLOCKS))
+        partial = partial_of(blocks)
+        flat = N * C
+        _narrow(np.dtype(x.dtype).name, threads, shuffle)[blocks, threads](
+            partial, dx.reshape(flat), x.reshape(flat), t.reshape(flat), scale, N, C, rows)
     else:
         blocks = min(N, config.MAX_BLOCKS)
-        kernel = _wide(threads, shuffle)
-    partial = partial_of(blocks)
-    kernel[blocks, threads](partial, dx, x, t, scale)
+        partial = partial_of(blocks)
+        _wide(threads, shuffle)[blocks, threads](partial, dx, x, t, scale)
     return partial
 
 

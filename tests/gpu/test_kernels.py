@@ -13,6 +13,8 @@ from numba import cuda
 import fastnp.kernels.cpu as cpu
 import fastnp.kernels.cuda as gpu
 
+from .conftest import SIMULATED
+
 DTYPES = (np.float32, np.float64)
 
 
@@ -122,7 +124,11 @@ def test_softmax_and_cross_entropy(launch_config, rng, dtype, classes):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("shape", [(13, 7, 9), (1, 1, 1), (17, 33, 3)])  # N, K, M
+@pytest.mark.parametrize("shape", [
+    (13, 7, 9), (1, 1, 1),
+    (17, 33, 3),  # split-K under the small settings: 3 chunks of 12 (float32) or 11 (float64)
+    pytest.param((64, 700, 20), marks=pytest.mark.skipif(SIMULATED, reason="too slow for the simulator")),
+])  # N, K, M
 def test_affine(launch_config, rng, dtype, shape):
     N, K, M = shape
     x, W, b, dout = (rng.standard_normal(s).astype(dtype) for s in ((N, K), (K, M), (M,), (N, M)))
@@ -209,3 +215,17 @@ def test_numerical_gradient(launch_config, rng, dtype):
         # sides, and the central difference divides their rounding by 2h.
         atol = 2e-3 if dtype == np.float32 else 1e-9
         np.testing.assert_allclose(g.copy_to_host(), want, rtol=0, atol=atol, err_msg=name)
+
+
+def test_every_cpu_kernel_has_a_cuda_twin():
+    """Same names, and the same parameters for every public kernel."""
+    import inspect
+
+    assert sorted(cpu.__all__) == sorted(gpu.__all__)
+    for name in cpu.__all__:
+        c, g = getattr(cpu, name), getattr(gpu, name)
+        if callable(c):
+            params = [list(inspect.signature(getattr(f, "py_func", f)).parameters) for f in (c, g)]
+            assert params[0] == params[1], name
+        else:
+            assert c == g, name

@@ -5,6 +5,7 @@ The simulator runs kernels as Python and ignores numba's typing; this
 compiles them through NVVM to PTX, which catches typing and lowering errors.
 Needs numba-cuda with its NVVM (the cu13 extra); not under the simulator.
 """
+import functools
 import importlib
 import itertools
 import types as pytypes
@@ -79,12 +80,13 @@ def test_elementwise(dt):
 
 @pytest.mark.parametrize("dt", FLOATS, ids=str)
 def test_rows(dt):
-    compile_for_hopper(softmax._softmax_narrow, (mat(dt), mat(dt)))
+    compile_for_hopper(softmax._softmax_narrow(str(dt), config.THREADS), (vec(dt), vec(dt), i64, i64, i64))
     for kernel in reducing(softmax._softmax_wide):
         compile_for_hopper(kernel, (mat(dt), mat(dt)))
-    for factory in (softmax_cross_entropy._narrow, softmax_cross_entropy._wide):
-        for kernel in reducing(factory):
-            compile_for_hopper(kernel, (vec(f64), mat(dt), mat(dt), mat(dt), f64))
+    for kernel in reducing(functools.partial(softmax_cross_entropy._narrow, str(dt))):
+        compile_for_hopper(kernel, (vec(f64), vec(dt), vec(dt), vec(dt), f64, i64, i64, i64))
+    for kernel in reducing(softmax_cross_entropy._wide):
+        compile_for_hopper(kernel, (vec(f64), mat(dt), mat(dt), mat(dt), f64))
     for kernel in reducing(cross_entropy._cross_entropy_partial):
         compile_for_hopper(kernel, (vec(f64), mat(dt), mat(dt)))
     for kernel in reducing(_launch._sum_partials_kernel):
@@ -95,12 +97,15 @@ def test_rows(dt):
 @pytest.mark.parametrize("epilogue", matmul.EPILOGUES)
 def test_matmul(dt, epilogue):
     tile = tuple(config.MATMUL_TILE[str(dt)])
-    for trans_a, trans_b in itertools.product((False, True), repeat=2):
-        kernel, _ = matmul._kernel(str(dt), trans_a, trans_b, epilogue, tile)
-        ptx = compile_for_hopper(kernel, (mat(dt), mat(dt), mat(dt), vec(dt), mat(types.boolean), f64))
-        # The accumulators must live in registers: a local-memory array would
-        # show up as .local loads and stores.
+    for trans_a, trans_b, split in itertools.product((False, True), repeat=3):
+        kernel, _ = matmul._kernel(str(dt), trans_a, trans_b, epilogue, tile, split)
+        ptx = compile_for_hopper(kernel, (mat(dt), types.Array(dt, 3, "C"), mat(dt), mat(dt), vec(dt),
+                                          mat(types.boolean), f64, i64))
+        # The accumulators and staged values must live in registers: a
+        # local-memory array would show up as .local loads and stores.
         assert "ld.local" not in ptx and "st.local" not in ptx
+    compile_for_hopper(matmul._finish_kernel(epilogue),
+                       (mat(dt), types.Array(dt, 3, "C"), vec(dt), mat(types.boolean), f64))
 
 
 @pytest.mark.parametrize("dt", FLOATS, ids=str)
