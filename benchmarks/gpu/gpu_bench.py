@@ -21,6 +21,7 @@ from numba import cuda
 import fastnp
 import fastnp.kernels.cpu as cpu
 import fastnp.kernels.cuda as gpu
+from fastnp.kernels.cuda import config
 from fastnp.kernels.cuda.matmul import matmul
 
 ROWS = []
@@ -137,8 +138,8 @@ def main():
             loss_ = -(tt * torch.log(p + 1e-9)).sum() / N
             return loss_, (p - tt) / N
 
-        read_once = x.nbytes / (bw / 2 * 1e12) * 1e3  # bw counts read + write bytes
-        moved = 3 * x.nbytes / (bw / 2 * 1e12) * 1e3  # read x and t, write dx
+        read_once = x.nbytes / (bw * 1e12) * 1e3  # bw: bytes read + written per second
+        moved = 3 * x.nbytes / (bw * 1e12) * 1e3  # read x and t, write dx
         row(f"softmax+CE fwd+bwd N={N} {np.dtype(dt).name}", ms, torch_ms(torch_fused),
             f"{ms / read_once:.2f}x the time to read the scores once ({read_once * 1e3:.1f} us); "
             f"{ms / moved:.2f}x its own traffic (x, t, dx); per call with the loss fetched {call:.3f} ms", first)
@@ -162,7 +163,34 @@ def main():
     row("sigmoid fwd 1e7 float32", events_ms(lambda: gpu.sigmoid_forward(ov, xv)),
         torch_ms(lambda: torch.sigmoid(txv)), "")
 
-    # Matrix multiply
+    # Matrix multiply: first a sweep of tile shapes (checked against float64 at
+    # 1024^3), then the fastest one is used for every case below.
+    for dt, tiles in ((np.float32, [(128, 128, 8, 8, 8), (128, 128, 16, 8, 8), (128, 64, 8, 8, 4),
+                                    (64, 128, 8, 4, 8), (64, 64, 8, 4, 4), (64, 64, 16, 4, 4)]),
+                      (np.float64, [(64, 64, 8, 4, 4), (64, 64, 16, 4, 4), (128, 64, 8, 8, 4),
+                                    (32, 32, 8, 2, 2)])):
+        name = np.dtype(dt).name
+        a = cuda.to_device(rng.standard_normal((4096, 4096)).astype(dt))
+        b = cuda.to_device(rng.standard_normal((4096, 4096)).astype(dt))
+        c = cuda.device_array((4096, 4096), dt)
+        small = [cuda.to_device(rng.standard_normal((1024, 1000)).astype(dt)),
+                 cuda.to_device(rng.standard_normal((1000, 1030)).astype(dt))]
+        ref = torch.as_tensor(small[0], device="cuda").double() @ torch.as_tensor(small[1], device="cuda").double()
+        c_small = cuda.device_array((1024, 1030), dt)
+        best = None
+        for tile in tiles:
+            config.MATMUL_TILE[name] = tile
+            matmul(c_small, *small)
+            err = float((torch.as_tensor(c_small, device="cuda").double() - ref).norm() / ref.norm())
+            ms = events_ms(lambda: matmul(c, a, b), launches=3, repeats=5)
+            tflops = 2 * 4096**3 / ms / 1e9
+            print(f"  tile {tile} {name}: {ms:.2f} ms, {tflops:.1f} TFLOP/s, rel err {err:.1e}", flush=True)
+            if err < (1e-5 if dt == np.float32 else 1e-13) and (best is None or ms < best[0]):
+                best = (ms, tile)
+        config.MATMUL_TILE[name] = best[1]
+        print(f"  -> {name} tile {best[1]}", flush=True)
+        info[f"matmul_tile_{name}"] = best[1]
+
     for size, dt in ((4096, np.float32), (4096, np.float64), (2048, np.float32)):
         a = cuda.to_device(rng.standard_normal((size, size)).astype(dt))
         b = cuda.to_device(rng.standard_normal((size, size)).astype(dt))
