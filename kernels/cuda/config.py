@@ -11,9 +11,10 @@ CUDA simulator (one Python thread per GPU thread) stays fast.
 #: 8 warps per block, enough to hide memory latency with several blocks per SM.
 THREADS = 256
 
-#: Blocks of a grid-stride launch at most: about 32 per SM of an H100 (132
-#: SMs).  More rows than threads are walked by the grid-stride loops.
-MAX_BLOCKS = 4096
+#: Blocks of a grid-stride launch at most: about 120 per SM of an H100 (132
+#: SMs).  Beyond that the grid-stride loops walk the rest; a cap much lower
+#: leaves a second, partial wave of blocks at the end of a large launch.
+MAX_BLOCKS = 16384
 
 #: Rows up to this many columns get one thread each (a warp then reads 32
 #: consecutive rows, whole cache lines); wider rows get one block each, with
@@ -23,10 +24,12 @@ NARROW_COLUMNS = 32
 #: Matrix-multiply tiles (BM, BN, BK, TM, TN): a block computes a BM x BN
 #: tile of the output, stepping BK along the inner dimension through shared
 #: memory; each of its (BM / TM) * (BN / TN) threads keeps a TM x TN block of
-#: the tile in registers.  float32: 128 x 128 x 8 with 8 x 8 per thread, 256
-#: threads, 8 KB of shared memory; float64 halves the register block (8 x 8
-#: doubles would take 128 registers for the accumulators alone).
-MATMUL_TILE = {"float32": (128, 128, 8, 8, 8), "float64": (64, 64, 8, 4, 4)}
+#: the tile in registers.  64 x 64 x 8 with 4 x 4 per thread (256 threads,
+#: 72 registers, so several blocks share an SM) was the fastest of six
+#: shapes on an H100 at 4096^3 (benchmarks/gpu/gpu_bench.py): 15.3 TFLOP/s
+#: in float32 against 9.3 for 128 x 128 with 8 x 8 per thread (168
+#: registers: one block per SM), and 12.8 TFLOP/s in float64.
+MATMUL_TILE = {"float32": (64, 64, 8, 4, 4), "float64": (64, 64, 8, 4, 4)}
 
 #: Finish block reductions with warp shuffles once 32 values are left (no
 #: shared memory or block barrier for the last five halvings).  The CUDA
