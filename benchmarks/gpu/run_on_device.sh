@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The one script for a lent GPU machine (see benchmarks/gpu/README.md):
+# The one script for a lent GPU machine (benchmarks/gpu/RESULTS.md):
 # versions, the CUDA test tiers for real, then gpu_bench.py.  $OUT gets the logs.
+#   bash benchmarks/gpu/run_on_device.sh        # everything (about 2.5 minutes)
+#   bash benchmarks/gpu/run_on_device.sh pool   # fastnp.cuda_pool: its test, training steps with and without it
 set -u
 OUT=${OUT:-/tmp/fastnp-gpu-out}
 mkdir -p "$OUT"
@@ -25,5 +27,12 @@ if ! python3 -c "$smoke"; then
 fi
 python3 -m pip install -q --no-index --no-deps --no-build-isolation -e . >/dev/null || exit 1
 (cd /tmp && python3 -c "import fastnp, numpy, numba_cuda; print('fastnp', fastnp.__file__, 'numpy', numpy.__version__, 'numba-cuda', numba_cuda.__version__)") || exit 1
+if [ "${1:-all}" = pool ]; then
+  FASTNP_CUDA_TESTS=1 timeout 120 python3 -m pytest tests/gpu/test_pool.py -q -p no:cacheprovider 2>&1 | tee "$OUT/gpu_tests.log" | tail -5
+  timeout 90 python3 benchmarks/gpu/gpu_bench.py --cases step,sgd --quick --json "$OUT/plain.json" 2>&1 | tee "$OUT/plain.log"
+  NUMBA_CUDA_MEMORY_MANAGER=fastnp.cuda_pool timeout 90 python3 benchmarks/gpu/gpu_bench.py --cases step,sgd --quick \
+    --json "$OUT/pool.json" 2>&1 | tee "$OUT/pool.log"
+  exit
+fi
 FASTNP_CUDA_TESTS=1 timeout 240 python3 -m pytest tests/gpu -q -x -p no:cacheprovider -n 8 2>&1 | tee "$OUT/gpu_tests.log" | tail -25
 timeout 210 python3 benchmarks/gpu/gpu_bench.py --json "$OUT/gpu_bench.json" 2>&1 | tee "$OUT/gpu_bench.log"
