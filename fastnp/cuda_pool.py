@@ -48,10 +48,15 @@ class PooledMemoryManager(_driver.NumbaCUDAMemoryManager):
         free = self._free[size]
         ptr = free.pop() if free else self._new_block(size)
 
+        allocations = self.allocations
+
         def give_back():
+            allocations.pop(ptr, None)
             free.append(ptr)
 
-        return _driver.AutoFreePointer(weakref.proxy(self.context), ptr, size, finalizer=give_back).own()
+        mem = _driver.AutoFreePointer(weakref.proxy(self.context), ptr, size, finalizer=give_back)
+        allocations[ptr] = mem  # the owned pointer below refers to mem weakly: keep it alive
+        return mem.own()
 
     def _new_block(self, size):
         try:
