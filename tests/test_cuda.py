@@ -64,3 +64,14 @@ def test_asking_for_cuda_without_a_gpu_says_so():
     with pytest.raises(RuntimeError, match="numba-cuda|GPU"):
         fastnp.softmax(np.ones((2, 3)), device="cuda")
     assert fastnp.softmax(np.zeros(4)).sum() == pytest.approx(1.0)
+
+
+def test_cuda_pool_is_a_valid_numba_memory_manager(need_numba_cuda):
+    from numba import cuda
+
+    from fastnp.cuda_pool import PooledMemoryManager, rounded
+
+    assert PooledMemoryManager(context=None).interface_version == 1  # what set_memory_manager checks
+    assert rounded(1) == 512 and rounded(8000) == 8192 and rounded(3 << 20) == 3 << 20
+    assert rounded((1 << 20) + 1) == 2 << 20
+    assert callable(cuda.set_memory_manager)

@@ -50,9 +50,3 @@ def test_pool_reuses_blocks_and_keeps_the_numbers():
     assert pooled[0] == "reused True PooledMemoryManager"
     assert pooled[1] == plain[1]  # same loss to the bit
 
-
-def test_rounding():
-    from fastnp.cuda_pool import rounded
-
-    assert rounded(1) == 512 and rounded(8000) == 8192 and rounded(3 << 20) == 3 << 20
-    assert rounded((1 << 20) + 1) == 2 << 20
