@@ -17,6 +17,7 @@ import importlib.util
 
 import numpy as np
 
+import fastnp.kernels.cpu as cpu_kernels
 from fastnp import _checks
 
 DEVICES = ("cpu", "cuda")
@@ -47,17 +48,17 @@ def cuda_kernels():
 
 def kernels(device):
     """The kernel family of a resolved device."""
-    if device == "cuda":
-        return cuda_kernels()
-    import fastnp.kernels.cpu
-
-    return fastnp.kernels.cpu
+    return cuda_kernels() if device == "cuda" else cpu_kernels
 
 
 def resolve(device, *arrays):
     """'cpu' or 'cuda': the device asked for, or else the one the arrays live on."""
-    if device is None:
-        device = "cuda" if any(is_gpu_array(a) for a in arrays) else "cpu"
+    if device is None:  # a plain loop: this runs on every call of every layer
+        device = "cpu"
+        for a in arrays:
+            if type(a) is not np.ndarray and is_gpu_array(a):
+                device = "cuda"
+                break
     elif device not in DEVICES:
         raise ValueError(f"device must be 'cpu' or 'cuda' (or None: follow the arrays), got {device!r}")
     if device == "cuda":
@@ -85,13 +86,14 @@ def to_host(x):
 
 
 def empty(device, shape, dtype):
-    return _cuda().device_array(shape, dtype) if device == "cuda" else np.empty(shape, dtype)
+    """An uninitialized array on `device`."""
+    return np.empty(shape, dtype) if device == "cpu" else _cuda().device_array(shape, dtype)
 
 
 def as_float(device, x, name, dtype=None, ndims=(1, 2)):
     """_checks.as_float on `device`: a C-contiguous float32/float64 array there."""
     if device == "cpu":
-        return _checks.as_float(to_host(x), name, dtype, ndims)
+        return _checks.as_float(x if type(x) is np.ndarray else to_host(x), name, dtype, ndims)
     if not is_gpu_array(x):
         return _cuda().to_device(_checks.as_float(x, name, dtype, ndims))
     arr = _as_gpu(x)
@@ -120,6 +122,8 @@ def as_rows(device, x, name, dtype=None):
 
 def as_targets(device, t, name, n, c, dtype):
     """_checks.as_targets on `device`: GPU (n, c) targets of dtype are used as they are."""
+    if device == "cpu" and type(t) is np.ndarray:
+        return _checks.as_targets(t, name, n, c, dtype)
     if device == "cuda" and is_gpu_array(t):
         arr = _as_gpu(t)
         if arr.shape == (n, c) and arr.dtype == dtype and arr.is_c_contiguous():

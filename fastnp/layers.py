@@ -46,10 +46,9 @@ class OutputLayer:
     """Softmax followed by the course's cross-entropy, as one fused kernel.
 
     forward(x, t) returns the mean loss -sum(t * log(softmax(x) + 1e-9)) / N
-    for scores x: (N, C) and targets t: (N, C) one-hot/soft or N labels
-    (also kept as .loss).  The
-    same pass over the scores computes the gradient, which backward(dout)
-    returns as dout * (softmax(x) - t) / N.  The first backward after a
+    for scores x: (N, C) and targets t: (N, C) one-hot/soft or N labels, and
+    keeps it as .loss.  The same pass over the scores computes the gradient,
+    which backward(dout) returns as dout * (softmax(x) - t) / N.  The first backward after a
     forward hands that array over; a second one recomputes it from x (so it
     would see changes made to x in between).
     """
@@ -66,7 +65,9 @@ class OutputLayer:
     @property
     def loss(self):
         """The last forward's loss as a float (None before the first forward)."""
-        return None if self._loss is None else float(_device.to_host(self._loss)[0])
+        if self._loss is None or isinstance(self._loss, float):
+            return self._loss
+        return float(self._loss.copy_to_host()[0])  # a (1,) device array
 
     def forward(self, x, t):
         self.forward_lazy(x, t)
@@ -75,13 +76,16 @@ class OutputLayer:
     def forward_lazy(self, x, t):
         """forward without fetching the loss: on the GPU it stays there (no wait for
         the device) until .loss is read.  For training loops that only need the gradient."""
-        on = _device.resolve(self.device, x)
+        on = self._on = _device.resolve(self.device, x)
         rows, _ = _device.as_rows(on, x, "x")
         self.t = _device.as_targets(on, t, "t", rows.shape[0], rows.shape[1], rows.dtype)
-        self._x, self._shape, self._on = rows, x.shape if hasattr(x, "shape") else np.shape(x), on
+        self._x, self._shape = rows, x.shape if hasattr(x, "shape") else np.shape(x)
         self._dx = _device.empty(on, rows.shape, rows.dtype)
-        self._loss = _device.empty(on, 1, np.float64)
-        _device.kernels(on).softmax_cross_entropy_to(self._loss, 0, self._dx, rows, self.t)
+        if on == "cpu":  # the small-batch case is dominated by call overhead: keep it direct
+            self._loss = _device.cpu_kernels.softmax_cross_entropy(self._dx, rows, self.t)
+        else:
+            self._loss = _device.empty(on, 1, np.float64)
+            _device.kernels(on).softmax_cross_entropy_to(self._loss, 0, self._dx, rows, self.t)
 
     @property
     def y(self):

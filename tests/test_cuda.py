@@ -29,23 +29,24 @@ def need_numba_cuda():
 
 
 def _pytest_process(args, **env):
+    """Run pytest on args in a new process with env; it must pass.  Returns its SKIPPED lines."""
     run_env = dict(os.environ, FASTNP_CUDA_TESTS="1", **env)
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args], cwd=REPO,
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", *args], cwd=REPO,
                           env=run_env, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-3000:]
-    return done.stdout
+    assert " passed" in done.stdout
+    return [line for line in done.stdout.splitlines() if line.startswith("SKIPPED")]
 
 
 @pytest.mark.slow
 def test_cuda_kernels_in_the_simulator(need_numba_cuda):
-    out = _pytest_process(["tests/gpu/test_kernels.py", "tests/gpu/test_layers.py"], NUMBA_ENABLE_CUDASIM="1")
-    assert " passed" in out and "skipped" not in out
+    skipped = _pytest_process(["tests/gpu/test_kernels.py", "tests/gpu/test_layers.py"], NUMBA_ENABLE_CUDASIM="1")
+    assert all("too slow for the simulator" in line for line in skipped), skipped
 
 
 @pytest.mark.slow
 def test_cuda_kernels_compile_for_hopper(need_numba_cuda):
-    out = _pytest_process(["tests/gpu/test_ptx.py"], NUMBA_ENABLE_CUDASIM="0")
-    assert " passed" in out and "skipped" not in out
+    assert _pytest_process(["tests/gpu/test_ptx.py"], NUMBA_ENABLE_CUDASIM="0") == []
 
 
 def test_asking_for_cuda_without_a_gpu_says_so():
