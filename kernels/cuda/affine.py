@@ -1,7 +1,7 @@
 """Affine layer y = x @ W + b on the GPU (twin of fastnp.kernels.cpu.affine).
 
 The products run through the tiled multiply of matmul.py with the bias (and
-ReLU) fused into its epilogue; db is a column reduction (_column_sums).
+ReLU) fused into its epilogue; db is a column reduction (column_sums).
 """
 import functools
 

@@ -14,7 +14,6 @@ import functools
 import math
 
 import numpy as np
-
 from numba import cuda, float32, float64
 
 from . import config
@@ -114,12 +113,12 @@ def _softmax_wide(threads, shuffle):
 def softmax_rows(out, x):
     """out = softmax(x) row by row.  out, x: (N, C) device arrays of one float dtype."""
     N, C = x.shape
+    threads = config.THREADS
     if C <= config.NARROW_COLUMNS:
-        threads = config.THREADS
         rows = rows_per_tile(threads, C)
         blocks = max(1, min(-(-N // rows), config.MAX_BLOCKS))
-        _softmax_narrow(np.dtype(x.dtype).name, threads)[blocks, threads](out.reshape(N * C), x.reshape(N * C), N, C,
-                                                                         rows)
+        kernel = _softmax_narrow(np.dtype(x.dtype).name, threads)
+        kernel[blocks, threads](out.reshape(N * C), x.reshape(N * C), N, C, rows)
     else:
-        threads = config.THREADS
-        _softmax_wide(threads, shuffle_enabled(threads))[min(N, config.MAX_BLOCKS), threads](out, x)
+        kernel = _softmax_wide(threads, shuffle_enabled(threads))
+        kernel[min(N, config.MAX_BLOCKS), threads](out, x)
