@@ -8,7 +8,10 @@ semantics and numbers:
   stochastic_gradient_descent_func;
 - layers: OutputLayer, ReLU, Sigmoid, Affine, TwoLayerNet.
 
-The kernels behind them are in ``fastnp.kernels.cpu``.
+The kernels behind them are in ``fastnp.kernels.cpu``, and their CUDA twins
+in ``fastnp.kernels.cuda``: every function and layer takes device="cpu" or
+"cuda" (default: where its arrays live), and TwoLayerNet(..., device="cuda")
+trains on the GPU (README, "GPU").
 
 Importing fastnp sets OMP_WAIT_POLICY=passive unless the environment sets it:
 numba's OpenMP threads otherwise spin after each parallel kernel and take the
