@@ -1,4 +1,9 @@
-"""In-place scaled additions and the L2 sum (twins of fastnp.kernels.cpu.axpy)."""
+"""In-place scaled additions and the L2 sum (twins of fastnp.kernels.cpu.axpy).
+
+Launch: one thread per element, grid-stride loops (config.THREADS threads
+per block, at most config.MAX_BLOCKS blocks: _launch.grid_1d); neighbouring
+threads take neighbouring elements, so every access is coalesced.
+"""
 import functools
 
 from numba import cuda, float64

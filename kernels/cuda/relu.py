@@ -1,4 +1,9 @@
-"""ReLU forward and backward on flat device arrays (twins of fastnp.kernels.cpu.relu)."""
+"""ReLU forward and backward on flat device arrays (twins of fastnp.kernels.cpu.relu).
+
+Launch: one thread per element, grid-stride loops (config.THREADS threads
+per block, at most config.MAX_BLOCKS blocks: _launch.grid_1d); neighbouring
+threads take neighbouring elements, so every access is coalesced.
+"""
 from numba import cuda
 
 from ._launch import grid_1d

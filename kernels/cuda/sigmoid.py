@@ -1,4 +1,9 @@
-"""Sigmoid forward and backward on flat device arrays (twins of fastnp.kernels.cpu.sigmoid)."""
+"""Sigmoid forward and backward on flat device arrays (twins of fastnp.kernels.cpu.sigmoid).
+
+Launch: one thread per element, grid-stride loops (config.THREADS threads
+per block, at most config.MAX_BLOCKS blocks: _launch.grid_1d); neighbouring
+threads take neighbouring elements, so every access is coalesced.
+"""
 import math
 
 from numba import cuda
