@@ -83,3 +83,16 @@ def test_gradient_check_matches_the_textbook_numerical_gradient_on_cifar(cifar):
     for key in fast:
         assert_allclose(fast[key], slow[key], rtol=0, atol=1e-9, err_msg=key)
         assert np.mean(np.abs(fast[key] - backprop[key])) < 1e-8, key
+
+
+def test_count_correct_picks_rows_as_numpy_argmax():
+    """Ties go to the first class and a NaN counts as the maximum, as in np.argmax."""
+    from fastnp.kernels.cpu import count_correct
+
+    rng = np.random.default_rng(3)
+    scores = rng.integers(0, 3, (200, 5)).astype(float)  # many ties
+    scores[::17, 2] = np.nan
+    targets = np.eye(5)[rng.integers(0, 5, 200)]
+    want = int(np.sum(scores.argmax(axis=1) == targets.argmax(axis=1)))
+    assert count_correct(scores, targets) == want
+    assert count_correct(scores.astype(np.float32), targets.astype(np.float32)) == want

@@ -216,7 +216,10 @@ def main():
             ta, tb = torch.as_tensor(a, device="cuda"), torch.as_tensor(b, device="cuda")
             tms = torch_ms(lambda: ta @ tb, launches=5, repeats=5)
             ref = (ta.double() @ tb.double()) if size <= 2048 else None
-            err = "" if ref is None else f"; rel err {float((torch.as_tensor(c, device='cuda').double() - ref).norm() / ref.norm()):.1e}"
+            err = ""
+            if ref is not None:
+                rel = (torch.as_tensor(c, device="cuda").double() - ref).norm() / ref.norm()
+                err = f"; rel err {float(rel):.1e}"
             flop = 2 * size**3
             row(f"matmul {size}^3 {np.dtype(dt).name}", ms, tms,
                 f"{flop / ms / 1e9:.1f} TFLOP/s vs torch {flop / tms / 1e9:.1f} ({tms / ms:.0%} of torch){err}", first)
@@ -272,7 +275,8 @@ def main():
 
             first = first_call_ms(gpu_step)
             ms = wall_ms(gpu_step, repeats=11)
-            tnet = [torch.as_tensor(net.params[k].copy_to_host(), device="cuda").requires_grad_() for k in ("W1", "b1", "W2", "b2")]
+            tnet = [torch.as_tensor(net.params[k].copy_to_host(), device="cuda").requires_grad_()
+                    for k in ("W1", "b1", "W2", "b2")]
             txb, ttb = torch.as_tensor(xb, device="cuda"), torch.as_tensor(tb, device="cuda")
 
             def torch_step():
@@ -304,11 +308,13 @@ def main():
         W0 = 0.001 * rng.standard_normal((3072, 10))
         gX, gY = cuda.to_device(X), cuda.to_device(Y)
         its = 300 if args.quick else 1000
-        sgd = lambda: fastnp.stochastic_gradient_descent_func(gX, gY, W0, np.zeros(10), its, 1e-3, 10, 0, None)
-        first = first_call_ms(sgd)
-        ms = wall_ms(sgd, repeats=3)
-        cpu_ms = wall_ms(lambda: fastnp.stochastic_gradient_descent_func(X, Y, W0, np.zeros(10), its, 1e-3, 10, 0, None),
-                         repeats=3, sync=lambda: None)
+
+        def sgd_on(X_, Y_):
+            return lambda: fastnp.stochastic_gradient_descent_func(X_, Y_, W0, np.zeros(10), its, 1e-3, 10, 0, None)
+
+        first = first_call_ms(sgd_on(gX, gY))
+        ms = wall_ms(sgd_on(gX, gY), repeats=3)
+        cpu_ms = wall_ms(sgd_on(X, Y), repeats=3, sync=lambda: None)
         row(f"SGD 10000x3072, {its} x mini_batch 10, float64{pool_tag}", ms, None,
             f"fastnp CPU path {cpu_ms:.1f} ms ({cpu_ms / ms:.2f}x)", first)
 

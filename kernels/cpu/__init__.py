@@ -4,6 +4,7 @@ name and signature in ``fastnp.kernels.cuda``.
 Shapes: N rows (samples), D or K input features, H hidden units, M or C
 outputs/classes.  Outputs come first in every signature.
 """
+from .accuracy import count_correct
 from .affine import affine_backward_input, affine_backward_params, affine_forward, affine_relu_forward, column_sums
 from .axpy import add_scaled, axpy, sum_of_squares
 from .cross_entropy import LOG_GUARD, cross_entropy
@@ -24,6 +25,7 @@ __all__ = [
     "axpy",
     "batch_gradient_descent",
     "column_sums",
+    "count_correct",
     "cross_entropy",
     "relu_backward",
     "relu_forward",

@@ -9,6 +9,7 @@ settings are in .config; under NUMBA_ENABLE_CUDASIM=1 every kernel runs in
 numba's CUDA simulator.  Functions that return a float (a loss, a sum) wait
 for the device; the rest only queue work on the default stream.
 """
+from .accuracy import count_correct
 from .affine import (
     affine_backward_input,
     affine_backward_params,
@@ -35,6 +36,7 @@ __all__ = [
     "axpy",
     "batch_gradient_descent",
     "column_sums",
+    "count_correct",
     "cross_entropy",
     "relu_backward",
     "relu_forward",

@@ -232,3 +232,13 @@ def test_every_cpu_kernel_has_a_cuda_twin():
             assert params[0] == params[1], name
         else:
             assert c == g, name
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_count_correct(launch_config, rng, dtype):
+    scores = rng.integers(0, 3, (37, 5)).astype(dtype)  # ties
+    scores[::7, 3] = np.nan
+    targets = one_hot(rng, 37, 5, dtype)
+    want = cpu.count_correct(scores, targets)
+    assert want == int(np.sum(scores.argmax(axis=1) == targets.argmax(axis=1)))
+    assert gpu.count_correct(*on_device(scores, targets)) == want

@@ -23,9 +23,9 @@ def _module(name):
     return importlib.import_module(f"fastnp.kernels.cuda.{name}")
 
 
-_launch, affine, axpy, cross_entropy, linear_classifier, matmul, numerical_gradient, relu, sigmoid, softmax, \
+_launch, accuracy, affine, axpy, cross_entropy, linear_classifier, matmul, numerical_gradient, relu, sigmoid, softmax, \
     softmax_cross_entropy = map(_module, (
-        "_launch", "affine", "axpy", "cross_entropy", "linear_classifier", "matmul", "numerical_gradient", "relu",
+        "_launch", "accuracy", "affine", "axpy", "cross_entropy", "linear_classifier", "matmul", "numerical_gradient", "relu",
         "sigmoid", "softmax", "softmax_cross_entropy"))
 
 from .conftest import SIMULATED
@@ -87,6 +87,8 @@ def test_rows(dt):
         compile_for_hopper(kernel, (vec(f64), vec(dt), vec(dt), vec(dt), f64, i64, i64, i64))
     for kernel in reducing(softmax_cross_entropy._wide):
         compile_for_hopper(kernel, (vec(f64), mat(dt), mat(dt), mat(dt), f64))
+    for kernel in reducing(accuracy._count_correct_partial):
+        compile_for_hopper(kernel, (vec(f64), mat(dt), mat(dt)))
     for kernel in reducing(cross_entropy._cross_entropy_partial):
         compile_for_hopper(kernel, (vec(f64), mat(dt), mat(dt)))
     for kernel in reducing(_launch._sum_partials_kernel):
