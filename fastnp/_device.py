@@ -31,8 +31,17 @@ def is_gpu_array(x):
     return hasattr(x, "__cuda_array_interface__") or getattr(x, "__cuda_ndarray__", False)
 
 
+_cuda_kernels = None  # fastnp.kernels.cuda once a GPU has been found
+
+
 def cuda_kernels():
-    """fastnp.kernels.cuda, or RuntimeError saying why the GPU cannot be used."""
+    """fastnp.kernels.cuda, or RuntimeError saying why the GPU cannot be used.
+
+    The checks run until one succeeds; every layer call on the GPU comes here.
+    """
+    global _cuda_kernels
+    if _cuda_kernels is not None:
+        return _cuda_kernels
     if importlib.util.find_spec("numba_cuda") is None:
         raise RuntimeError("device='cuda' needs NVIDIA's numba-cuda package, which is not installed: "
                            "pip install 'fastnp[cuda]'")
@@ -43,7 +52,8 @@ def cuda_kernels():
                            "check the NVIDIA driver with nvidia-smi, or cuda.detect())")
     import fastnp.kernels.cuda
 
-    return fastnp.kernels.cuda
+    _cuda_kernels = fastnp.kernels.cuda
+    return _cuda_kernels
 
 
 def kernels(device):

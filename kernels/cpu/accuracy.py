@@ -4,7 +4,10 @@ from numba import njit
 
 @njit(cache=True)
 def row_argmax(x, i):
-    """np.argmax(x[i]): the first maximum, or the first NaN if the row has one."""
+    """np.argmax(x[i]): the first maximum, or the first NaN if the row has one.
+
+    The CUDA twin compiles this same Python function as a device function.
+    """
     best = 0
     for c in range(1, x.shape[1]):
         v, m = x[i, c], x[i, best]

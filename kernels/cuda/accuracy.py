@@ -8,18 +8,12 @@ import functools
 
 from numba import cuda, float64
 
+from ..cpu.accuracy import row_argmax as cpu_row_argmax
 from ._launch import block_reducer, grid_1d, scalar_result, shuffle_enabled
 
 
-@cuda.jit(device=True)
-def row_argmax(x, i):
-    """np.argmax(x[i]): the first maximum, or the first NaN if the row has one."""
-    best = 0
-    for c in range(1, x.shape[1]):
-        v, m = x[i, c], x[i, best]
-        if v > m or (v != v and m == m):
-            best = c
-    return best
+#: np.argmax(x[i]) for one row: the CPU twin's function, compiled for the device.
+row_argmax = cuda.jit(device=True)(cpu_row_argmax.py_func)
 
 
 @functools.lru_cache(maxsize=None)
