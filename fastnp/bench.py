@@ -73,7 +73,11 @@ def case_output_layer(n, dtype):
     return Case(name, impls, target=">= 3x numpy, >= 2x torch")
 
 
-def case_affine(dtype=np.float64):
+def case_affine(input_grad=True, dtype=np.float64):
+    """Affine forward + backward at the course's first layer.  input_grad=False
+    is that layer as a network uses it: its input is the data, so nobody asks
+    for dx.  The textbook Affine always computes dx; torch (autograd, with x
+    not requiring grad) skips it too."""
     rng = np.random.default_rng(1)
     x = rng.standard_normal((100, 3072)).astype(dtype)
     W, b = (0.01 * rng.standard_normal((3072, 1024))).astype(dtype), np.zeros(1024, dtype)
@@ -82,7 +86,7 @@ def case_affine(dtype=np.float64):
 
     def run_fastnp():
         ours.forward(x)
-        return ours.backward(dout)
+        return ours.backward(dout, input_grad=input_grad)
 
     def run_numpy():
         theirs.forward(x)
@@ -90,15 +94,19 @@ def case_affine(dtype=np.float64):
 
     impls = {"fastnp": run_fastnp, "numpy": run_numpy}
     if torch is not None:
-        tx, tW, tb, td = _t(x), _t(W), _t(b), _t(dout)
+        tx, td = _t(x).requires_grad_(input_grad), _t(dout)
+        tW, tb = _t(W).requires_grad_(True), _t(b).requires_grad_(True)
+        inputs = [tx, tW, tb] if input_grad else [tW, tb]
 
         def run_torch():
-            out = torch.addmm(tb, tx, tW)
-            return out, td @ tW.T, tx.T @ td, td.sum(0)
+            return torch.autograd.grad(torch.addmm(tb, tx, tW), inputs, td)
 
         impls["torch"] = run_torch
-    return Case("Affine fwd+bwd 100x3072 @ 3072x1024", impls, target=">= 1.3x numpy, >= 1x torch",
-                flops=3 * 2 * 100 * 3072 * 1024)
+    if input_grad:
+        return Case("Affine fwd+bwd 100x3072 @ 3072x1024", impls, target=">= 1.3x numpy, >= 1x torch",
+                    flops=3 * 2 * 100 * 3072 * 1024)
+    return Case("Affine fwd+bwd, first layer (no dx)", impls, target=">= 1.3x numpy, >= 1x torch",
+                flops=2 * 2 * 100 * 3072 * 1024)
 
 
 def case_two_layer_step(batch=100):
@@ -227,7 +235,7 @@ def all_cases(quick):
     ]
     for dtype in (np.float64, np.float32):
         cases += [case_output_layer(100, dtype), case_output_layer(100_000, dtype)]
-    cases += [case_affine(), case_two_layer_step()]
+    cases += [case_affine(), case_affine(input_grad=False), case_two_layer_step()]
     if not quick:
         cases.append(case_numerical_gradient(1024, 100, sliced=20, seed=4))
     return cases
@@ -344,7 +352,8 @@ def _run(args, info):
     print()
     print(format_table(cases))
     peak = matmul_peak()
-    print(f"\nmatmul-bound cases (numpy x @ W at 100x3072x1024 runs at {peak:.1f} GFLOP/s here):")
+    print(f"\nmatmul-bound cases (numpy x @ W at 100x3072x1024 runs at {peak:.1f} GFLOP/s here; rates count\n"
+          "the products the case needs: the textbook also computes the first layer's unused dx):")
     for c in cases:
         if c.flops and "SGD" not in c.name:
             print(f"  {c.name}: " + ", ".join(f"{k} {c.flops / v / 1e9:.1f} GFLOP/s" for k, v in c.times.items()))
