@@ -78,14 +78,19 @@ def as_rows(x, name, dtype=None):
     return arr, False
 
 
-def as_targets(t, name, n, c, dtype):
-    """Targets as an (n, c) float array of dtype.
+def as_targets(t, name, n, c, dtype, keep_labels=False):
+    """Targets as an (n, c) float array of dtype, or with keep_labels as (n,)
+    int64 labels when they were given as labels (the fused loss kernels read
+    those directly).
 
     Accepts (n, c) one-hot or soft targets (any values: they weight the log
     probabilities), a (c,) one-hot row when n == 1, or n integer labels in
     [0, c) (also given as integral floats).  A scalar label is accepted for n == 1.
     """
     if type(t) is np.ndarray and t.shape == (n, c) and t.dtype == dtype and t.flags.c_contiguous:
+        return t
+    if keep_labels and type(t) is np.ndarray and t.dtype == np.int64 and t.shape == (n,) and t.flags.c_contiguous \
+            and (n == 0 or (t.min() >= 0 and t.max() < c)):
         return t
     arr = as_numeric(t, name)
     one_hot_row = n == 1 and c > 1 and arr.shape == (c,)
@@ -102,6 +107,8 @@ def as_targets(t, name, n, c, dtype):
         if labels.min() < 0 or labels.max() >= c:
             raise ValueError(
                 f"{name} holds labels outside [0, {c}): min {labels.min()}, max {labels.max()}")
+        if keep_labels:
+            return np.ascontiguousarray(labels)
         onehot = np.zeros((n, c), dtype=dtype)
         onehot[np.arange(n), labels] = 1
         return onehot

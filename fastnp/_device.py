@@ -130,13 +130,17 @@ def as_rows(device, x, name, dtype=None):
     return arr, False
 
 
-def as_targets(device, t, name, n, c, dtype):
-    """_checks.as_targets on `device`: GPU (n, c) targets of dtype are used as they are."""
+def as_targets(device, t, name, n, c, dtype, keep_labels=False):
+    """_checks.as_targets on `device`: GPU (n, c) targets of dtype, and with
+    keep_labels GPU (n,) integer labels, are used as they are (a label out
+    of [0, c) there makes the loss NaN: checking it would mean a copy back)."""
     if device == "cpu" and type(t) is np.ndarray:
-        return _checks.as_targets(t, name, n, c, dtype)
+        return _checks.as_targets(t, name, n, c, dtype, keep_labels)
     if device == "cuda" and is_gpu_array(t):
         arr = _as_gpu(t)
         if arr.shape == (n, c) and arr.dtype == dtype and arr.is_c_contiguous():
             return arr
-    targets = _checks.as_targets(to_host(t), name, n, c, dtype)
+        if keep_labels and arr.shape == (n,) and np.dtype(arr.dtype).kind in "iu" and arr.is_c_contiguous():
+            return arr
+    targets = _checks.as_targets(to_host(t), name, n, c, dtype, keep_labels)
     return _cuda().to_device(targets) if device == "cuda" else targets

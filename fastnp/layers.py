@@ -47,7 +47,8 @@ class OutputLayer:
 
     forward(x, t) returns the mean loss -sum(t * log(softmax(x) + 1e-9)) / N
     for scores x: (N, C) and targets t: (N, C) one-hot/soft or N labels, and
-    keeps it as .loss.  The same pass over the scores computes the gradient,
+    keeps it as .loss; .t holds the targets as the kernel reads them (labels
+    stay (N,) int64 labels).  The same pass over the scores computes the gradient,
     which backward(dout) returns as dout * (softmax(x) - t) / N.  The first backward after a
     forward hands that array over; a second one recomputes it from x (so it
     would see changes made to x in between).
@@ -78,7 +79,7 @@ class OutputLayer:
         the device) until .loss is read.  For training loops that only need the gradient."""
         on = self._on = _device.resolve(self.device, x)
         rows, _ = _device.as_rows(on, x, "x")
-        self.t = _device.as_targets(on, t, "t", rows.shape[0], rows.shape[1], rows.dtype)
+        self.t = _device.as_targets(on, t, "t", rows.shape[0], rows.shape[1], rows.dtype, keep_labels=True)
         self._x, self._shape = rows, x.shape if hasattr(x, "shape") else np.shape(x)
         self._dx = _device.empty(on, rows.shape, rows.dtype)
         if on == "cpu":  # the small-batch case is dominated by call overhead: keep it direct

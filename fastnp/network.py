@@ -68,8 +68,9 @@ class TwoLayerNet:
         check_cols(rows, W1.shape[0], "x", "W1", W1.shape)
         return rows, single
 
-    def _targets(self, t, rows):
-        return _device.as_targets(self.device, t, "t", rows.shape[0], self.params["W2"].shape[1], self.dtype)
+    def _targets(self, t, rows, keep_labels=True):
+        return _device.as_targets(self.device, t, "t", rows.shape[0], self.params["W2"].shape[1], self.dtype,
+                                  keep_labels)
 
     def predict(self, x):
         """Scores before softmax: (N, C) for x: (N, D), or (C,) for one (D,) row."""
@@ -86,10 +87,11 @@ class TwoLayerNet:
     def loss(self, x, t):
         """Mean cross-entropy of softmax(predict(x)) against t, plus the L2 term.
 
-        t: (N, C) one-hot or soft targets, or N integer labels.
+        t: (N, C) one-hot or soft targets, or N integer labels.  The loss-only
+        kernel: no gradient is written (lastLayer keeps the last gradient()'s state).
         """
         rows, _ = self._inputs(x)
-        return self.lastLayer.forward(self.predict(rows), self._targets(t, rows)) + self._l2()
+        return self._k.softmax_cross_entropy_loss(self.predict(rows), self._targets(t, rows)) + self._l2()
 
     def accuracy(self, x, t):
         """Fraction of rows whose highest score is the target class (t one-hot or labels).
@@ -149,7 +151,7 @@ class TwoLayerNet:
         unit it moves.  Use float64: at float32 the differences drown in rounding.
         """
         rows, _ = self._inputs(x)
-        t = self._targets(t, rows)
+        t = self._targets(t, rows, keep_labels=False)
         if self.device == "cuda":
             p = {k: _device.as_float("cuda", v, k, self.dtype, ndims=None) for k, v in self.params.items()}
         else:

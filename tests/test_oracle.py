@@ -66,6 +66,45 @@ def test_output_layer(seed, n, c, dtype, scale, soft):
     assert_allclose(layer.y, naive.softmax(x), rtol, atol)
 
 
+@given(seed=seeds, n=st.sampled_from([1, 7, 1024, 3001]), c=st.integers(1, 12), dtype=dtypes, scale=scales,
+       label_dtype=st.sampled_from([np.int64, np.int32, np.uint8]))
+def test_fused_loss_with_labels_and_loss_only(seed, n, c, dtype, scale, label_dtype):
+    """The fused kernel with integer labels equals it with their one-hot rows, to the bit (loss
+    and gradient), and the loss-only kernel gives that same loss without writing anything.
+    n = 3001 runs in several chunks (threads when there are more than one)."""
+    from fastnp.kernels.cpu import softmax_cross_entropy, softmax_cross_entropy_loss, softmax_cross_entropy_loss_to
+
+    rng = np.random.default_rng(seed)
+    x = draw(rng, (n, c), dtype, scale)
+    labels = rng.integers(0, c, n).astype(label_dtype)
+    t = np.eye(c, dtype=dtype)[labels]
+    x_before, labels_before = x.copy(), labels.copy()
+    dx_onehot, dx_labels = np.empty_like(x), np.empty_like(x)
+    loss = softmax_cross_entropy(dx_onehot, x, t)
+    assert softmax_cross_entropy(dx_labels, x, labels) == loss
+    assert np.array_equal(dx_labels, dx_onehot)
+    assert softmax_cross_entropy_loss(x, labels) == loss
+    assert softmax_cross_entropy_loss(x, t) == loss
+    losses = np.full(2, -1.0)
+    softmax_cross_entropy_loss_to(losses, 1, x, labels)
+    assert losses[0] == -1.0 and losses[1] == loss
+    assert np.array_equal(x, x_before) and np.array_equal(labels, labels_before)
+    rtol, atol = tol(dtype)
+    assert loss == pytest.approx(naive.cross_entropy(naive.softmax(x), t), rel=rtol, abs=atol)
+
+
+def test_an_out_of_range_label_makes_the_loss_nan():
+    from fastnp.kernels.cpu import softmax_cross_entropy, softmax_cross_entropy_loss
+
+    x = np.zeros((5, 3))
+    for bad in (3, -1):
+        labels = np.array([0, 1, 2, bad, 0])
+        assert np.isnan(softmax_cross_entropy_loss(x, labels))
+        dx = np.empty_like(x)
+        assert np.isnan(softmax_cross_entropy(dx, x, labels))
+        assert np.isnan(dx[3]).all() and np.isfinite(np.delete(dx, 3, axis=0)).all()
+
+
 @given(seed=seeds, shape=st.lists(st.integers(1, 9), min_size=1, max_size=3), dtype=dtypes, scale=scales)
 def test_relu_and_sigmoid(seed, shape, dtype, scale):
     rng = np.random.default_rng(seed)

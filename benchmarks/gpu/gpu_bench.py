@@ -156,6 +156,28 @@ def main():
             row(f"softmax+CE fwd+bwd N={N} {np.dtype(dt).name}", ms, torch_ms(torch_fused),
                 f"{ms / read_once:.2f}x the time to read the scores once ({read_once * 1e3:.1f} us); "
                 f"{ms / moved:.2f}x its own traffic (x, t, dx); per call with the loss fetched {call:.3f} ms", first)
+            if N < 1000000:
+                continue
+            # Integer labels instead of one-hot rows, with and without the gradient.
+            labels = cuda.to_device(rng.integers(0, 10, N).astype(np.int32))
+            tl = torch.as_tensor(labels, device="cuda").long()[:, None]
+            lab_bytes = labels.nbytes / (bw * 1e12) * 1e3
+
+            def torch_labels(grad):
+                p = torch.softmax(tx, dim=1)
+                loss_ = -torch.log(p.gather(1, tl) + 1e-9).sum() / N
+                return (loss_, p.scatter_add(1, tl, torch.full_like(p[:, :1], -1.0)) / N) if grad else loss_
+
+            ms = events_ms(lambda: gpu.softmax_cross_entropy_to(loss, 0, dx, x, labels))
+            row(f"softmax+CE fwd+bwd N={N} {np.dtype(dt).name}, int32 labels", ms, torch_ms(lambda: torch_labels(True)),
+                f"{ms / read_once:.2f}x read-once; {ms / (2 * read_once + lab_bytes):.2f}x its own traffic "
+                "(x, labels, dx)")
+            first = first_call_ms(lambda: gpu.softmax_cross_entropy_loss_to(loss, 0, x, labels))
+            ms = events_ms(lambda: gpu.softmax_cross_entropy_loss_to(loss, 0, x, labels))
+            row(f"softmax+CE loss only N={N} {np.dtype(dt).name}, int32 labels", ms,
+                torch_ms(lambda: torch_labels(False)),
+                f"{ms / read_once:.2f}x the time to read the scores once (target 1.5x); "
+                f"{ms / (read_once + lab_bytes):.2f}x its own traffic (x, labels)", first)
 
     if want("softmax"):
         for N, dt in ((100000, np.float32), (1000000, np.float32)):

@@ -17,12 +17,21 @@ def row_argmax(x, i):
 
 
 @njit(cache=True)
-def count_correct(scores, targets):
-    """Rows where argmax(scores[i]) == argmax(targets[i]), as np.argmax picks them.
+def target_class(targets, i):
+    """The class of row i: targets[i] for (N,) labels, np.argmax(targets[i]) for (N, C) rows."""
+    if targets.ndim == 1:
+        return targets[i]
+    return row_argmax(targets, i)
 
-    scores, targets: (N, C) float (targets one-hot).  Returns an int.
+
+@njit(cache=True)
+def count_correct(scores, targets):
+    """Rows where argmax(scores[i]) is the target class, argmax as np.argmax picks it.
+
+    scores: (N, C) float; targets: (N, C) one-hot rows or (N,) integer labels.
+    Returns an int.
     """
     correct = 0
     for i in range(scores.shape[0]):
-        correct += row_argmax(scores, i) == row_argmax(targets, i)
+        correct += row_argmax(scores, i) == target_class(targets, i)
     return correct

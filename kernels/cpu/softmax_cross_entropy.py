@@ -12,14 +12,27 @@ from .softmax import exp_shifted_rows
 ROWS_PER_CHUNK = 1024
 
 
+@njit(cache=True, error_model="numpy")
+def target_weight(t, i, c):
+    """The target of row i, class c: t[i, c] for (N, C) targets, 1.0 or 0.0 for (N,) labels.
+
+    numba compiles only the branch of t's dimension.
+    """
+    if t.ndim == 1:
+        return 1.0 if t[i] == c else 0.0
+    return t[i, c]
+
+
 @njit(cache=True, error_model="numpy", fastmath={"contract"})
 def softmax_cross_entropy_rows(dx, x, t, n_total, lo, hi):
     """Rows lo..hi: dx = (softmax(x) - t) / n_total; returns the sum of row losses.
 
     Row loss = -sum_c t[c] * log(softmax(x)[c] + 1e-9), summed in float64.
-    dx, x, t: (N, C), same float dtype, C-contiguous.  dx may be x: each
-    element is read before it is overwritten.  A NaN score makes its row
-    and the loss NaN.
+    dx, x: (N, C), same float dtype, C-contiguous.  t: (N, C) targets of
+    that dtype (one-hot or soft), or (N,) integer labels, which stand for
+    one-hot rows without their memory.  dx may be x: each element is read
+    before it is overwritten.  A NaN score or a label outside [0, C) makes
+    its row and the loss NaN.
 
     Two steps over the block of rows, which stays in cache: exp(x - row max)
     (exp_shifted_rows, vectorized), then per row the probabilities, the
@@ -33,51 +46,70 @@ def softmax_cross_entropy_rows(dx, x, t, n_total, lo, hi):
         z = dx[i, 0]
         for c in range(1, C):
             z += dx[i, c]
+        if t.ndim == 1 and not 0 <= t[i] < C:  # (pruned for dense targets)
+            z = np.nan
         if z != z:  # a NaN score: the loss is NaN whatever the targets
             total += z
         inv_z = 1.0 / z
         for c in range(C):
             p = dx[i, c] * inv_z
-            dx[i, c] = (p - t[i, c]) * scale
-            if t[i, c] != 0.0:  # one log per row for one-hot targets
-                total -= t[i, c] * fast_log(p + LOG_GUARD)
+            y = target_weight(t, i, c)
+            dx[i, c] = (p - y) * scale
+            if y != 0.0:  # one log per row for one-hot targets
+                total -= y * fast_log(p + LOG_GUARD)
     return total
 
 
+@njit(cache=True)
+def _chunk(dx, x, t, with_grad, lo, hi):
+    """Loss sum of rows lo..hi; their gradient goes to dx, or with_grad False
+    to a scratch block that stays in cache (dx is then not touched)."""
+    if with_grad:
+        return softmax_cross_entropy_rows(dx, x, t, x.shape[0], lo, hi)
+    scratch = np.empty((hi - lo, x.shape[1]), x.dtype)
+    return softmax_cross_entropy_rows(scratch, x[lo:hi], t[lo:hi], x.shape[0], 0, hi - lo)
+
+
 @njit(cache=True, parallel=True)
-def _chunks_parallel(partial, dx, x, t):
+def _chunks_parallel(partial, dx, x, t, with_grad):
     N = x.shape[0]
     for k in prange(partial.shape[0]):
         lo = k * ROWS_PER_CHUNK
-        partial[k] = softmax_cross_entropy_rows(dx, x, t, N, lo, min(lo + ROWS_PER_CHUNK, N))
+        partial[k] = _chunk(dx, x, t, with_grad, lo, min(lo + ROWS_PER_CHUNK, N))
 
 
 @njit(cache=True)
-def _chunks_serial(partial, dx, x, t):
+def _chunks_serial(partial, dx, x, t, with_grad):
     N = x.shape[0]
     for k in range(partial.shape[0]):
         lo = k * ROWS_PER_CHUNK
-        partial[k] = softmax_cross_entropy_rows(dx, x, t, N, lo, min(lo + ROWS_PER_CHUNK, N))
+        partial[k] = _chunk(dx, x, t, with_grad, lo, min(lo + ROWS_PER_CHUNK, N))
+
+
+def _mean_loss(dx, x, t, with_grad):
+    N = x.shape[0]
+    if N <= ROWS_PER_CHUNK:
+        return _chunk(dx, x, t, with_grad, 0, N) / N
+    partial = np.empty(-(-N // ROWS_PER_CHUNK))
+    if use_threads(x.size * 4):
+        _chunks_parallel(partial, dx, x, t, with_grad)
+    else:
+        _chunks_serial(partial, dx, x, t, with_grad)
+    return float(partial.sum()) / N
 
 
 def softmax_cross_entropy(dx, x, t):
     """Mean cross-entropy of softmax(x) against t; writes its gradient into dx.
 
-    dx, x, t: (N, C), same float dtype, C-contiguous (t: one-hot or soft
-    targets).  Returns the loss as a float and sets dx = (softmax(x) - t) / N,
-    the gradient of that loss with respect to x (the course's OutputLayer).
-    Rows are processed in chunks of ROWS_PER_CHUNK, on several threads when
-    there are enough; the loss is the same to the bit for any thread count.
+    dx, x: (N, C), same float dtype, C-contiguous; t: (N, C) one-hot or soft
+    targets of that dtype, or (N,) integer labels.  Returns the loss as a
+    float and sets dx = (softmax(x) - t) / N, the gradient of that loss with
+    respect to x (the course's OutputLayer).  Rows are processed in chunks
+    of ROWS_PER_CHUNK, on several threads when there are enough; the loss is
+    the same to the bit for any thread count, and for labels or their
+    one-hot rows.
     """
-    N = x.shape[0]
-    if N <= ROWS_PER_CHUNK:
-        return softmax_cross_entropy_rows(dx, x, t, N, 0, N) / N
-    partial = np.empty(-(-N // ROWS_PER_CHUNK))
-    if use_threads(x.size * 4):
-        _chunks_parallel(partial, dx, x, t)
-    else:
-        _chunks_serial(partial, dx, x, t)
-    return float(partial.sum()) / N
+    return _mean_loss(dx, x, t, True)
 
 
 def softmax_cross_entropy_to(loss, k, dx, x, t):
@@ -86,3 +118,18 @@ def softmax_cross_entropy_to(loss, k, dx, x, t):
     The CUDA twin leaves the loss on the device (no wait); here it is the same call.
     """
     loss[k] = softmax_cross_entropy(dx, x, t)
+
+
+def softmax_cross_entropy_loss(x, t):
+    """softmax_cross_entropy's loss alone, to the bit: no gradient is written.
+
+    x: (N, C) float, C-contiguous; t: (N, C) targets of x's dtype or (N,)
+    integer labels.  For evaluating a loss (TwoLayerNet.loss): it reads the
+    scores once and writes nothing of their size.
+    """
+    return _mean_loss(x, x, t, False)
+
+
+def softmax_cross_entropy_loss_to(loss, k, x, t):
+    """loss[k] = softmax_cross_entropy_loss(x, t).  loss: (n,) float64 (the CUDA twin does not wait)."""
+    loss[k] = softmax_cross_entropy_loss(x, t)

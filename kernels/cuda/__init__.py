@@ -24,7 +24,13 @@ from .numerical_gradient import two_layer_numerical_gradient
 from .relu import relu_backward, relu_forward
 from .sigmoid import sigmoid_backward, sigmoid_forward
 from .softmax import softmax_rows
-from .softmax_cross_entropy import softmax_cross_entropy, softmax_cross_entropy_rows, softmax_cross_entropy_to
+from .softmax_cross_entropy import (
+    softmax_cross_entropy,
+    softmax_cross_entropy_loss,
+    softmax_cross_entropy_loss_to,
+    softmax_cross_entropy_rows,
+    softmax_cross_entropy_to,
+)
 
 __all__ = [
     "LOG_GUARD",
@@ -43,6 +49,8 @@ __all__ = [
     "sigmoid_backward",
     "sigmoid_forward",
     "softmax_cross_entropy",
+    "softmax_cross_entropy_loss",
+    "softmax_cross_entropy_loss_to",
     "softmax_cross_entropy_rows",
     "softmax_cross_entropy_to",
     "softmax_rows",

@@ -16,6 +16,14 @@ from ._launch import block_reducer, grid_1d, scalar_result, shuffle_enabled
 row_argmax = cuda.jit(device=True)(cpu_row_argmax.py_func)
 
 
+@cuda.jit(device=True)
+def target_class(targets, i):
+    """As the CPU twin's: targets[i] for (N,) labels, row_argmax for (N, C) rows."""
+    if targets.ndim == 1:
+        return targets[i]
+    return row_argmax(targets, i)
+
+
 @functools.lru_cache(maxsize=None)
 def _count_correct_partial(threads, shuffle):
     block_sum = block_reducer(threads, shuffle, False)
@@ -25,7 +33,7 @@ def _count_correct_partial(threads, shuffle):
         buf = cuda.shared.array(threads, float64)
         correct = 0.0
         for i in range(cuda.grid(1), scores.shape[0], cuda.gridsize(1)):
-            if row_argmax(scores, i) == row_argmax(targets, i):
+            if row_argmax(scores, i) == target_class(targets, i):
                 correct += 1.0
         correct = block_sum(buf, correct)
         if cuda.threadIdx.x == 0:
@@ -35,9 +43,10 @@ def _count_correct_partial(threads, shuffle):
 
 
 def count_correct(scores, targets):
-    """Rows where argmax(scores[i]) == argmax(targets[i]), as np.argmax picks them.
+    """Rows where argmax(scores[i]) is the target class, argmax as np.argmax picks it.
 
-    scores, targets: (N, C) device arrays (targets one-hot).  Returns an int.
+    scores: (N, C) device array; targets: (N, C) one-hot rows or (N,) integer
+    labels.  Returns an int.
     """
     blocks, threads = grid_1d(scores.shape[0])
     kernel = _count_correct_partial(threads, shuffle_enabled(threads))

@@ -2,11 +2,17 @@
 the scores (twin of fastnp.kernels.cpu.softmax_cross_entropy).
 
 Launch: as softmax_rows (narrow rows staged through shared memory by
-tiles, one thread per row of a tile; one block per wide row).  Each thread keeps its rows' loss in float64, each block reduces its
-threads' sums in shared memory into one per-block partial, and one more
-block adds the partials in a fixed order (_launch.sum_partials): the loss
-is the same on every run, and it can stay on the device (training loops
-write it straight into their cost history).
+tiles, one thread per row of a tile; one block per wide row).  Each thread
+keeps its rows' loss in float64, each block reduces its threads' sums in
+shared memory into one per-block partial, and one more block adds the
+partials in a fixed order (_launch.sum_partials): the loss is the same on
+every run, and it can stay on the device (training loops write it straight
+into their cost history).
+
+Targets come as (N, C) rows or as (N,) integer labels; labels are read one
+per row (a tenth of the bytes at 10 classes, no staging).  The loss-only
+variant (softmax_cross_entropy_loss) writes no gradient: with labels it
+moves little more than the scores themselves.
 """
 import functools
 import math
@@ -14,23 +20,30 @@ import math
 import numpy as np
 from numba import cuda, float32, float64
 
+from ..cpu.softmax_cross_entropy import target_weight as cpu_target_weight
 from . import config
 from ._launch import block_reducer, scratch, shuffle_enabled, sum_partials
 from .cross_entropy import LOG_GUARD
 from .softmax import exp_shifted_row, rows_per_tile, stage_rows, unstage_rows
 
+#: t[i, c] for (N, C) targets, 1.0 or 0.0 for (N,) labels: the CPU twin's function, compiled for the device.
+target_weight = cuda.jit(device=True)(cpu_target_weight.py_func)
+
 
 @functools.lru_cache(maxsize=None)
-def _narrow(dtype_name, threads, shuffle):
+def _narrow(dtype_name, threads, shuffle, labels, with_grad):
     block_sum = block_reducer(threads, shuffle, False)
     dtype = float32 if dtype_name == "float32" else float64
     tile = threads * config.NARROW_TILE_PER_THREAD
+    target_tile = 1 if labels else tile  # labels are read straight from global memory
 
     @cuda.jit
     def kernel(partial, dx, x, t, scale, N, C, rows):
-        """dx, x, t: flat (N * C,); rows: rows per tile (softmax.rows_per_tile)."""
+        """dx, x: flat (N * C,); t: flat (N * C,) targets or (N,) labels;
+        rows: rows per tile (softmax.rows_per_tile).  Without with_grad, dx
+        is not touched."""
         xs = cuda.shared.array(tile, dtype)  # the scores, then the gradient
-        ts = cuda.shared.array(tile, dtype)
+        ts = cuda.shared.array(target_tile, dtype)
         buf = cuda.shared.array(threads, float64)
         tid = cuda.threadIdx.x
         total = 0.0
@@ -38,23 +51,32 @@ def _narrow(dtype_name, threads, shuffle):
             r0 = k * rows
             n_rows = min(rows, N - r0)
             stage_rows(xs, x, r0, n_rows, C, threads)
-            stage_rows(ts, t, r0, n_rows, C, threads)
+            if not labels:
+                stage_rows(ts, t, r0, n_rows, C, threads)
             cuda.syncthreads()
             if tid < n_rows:
                 o = tid * C
                 z = exp_shifted_row(xs, o, C)
-                if z != z:  # a NaN score: the loss is NaN whatever the targets
+                label = t[r0 + tid] if labels else -1
+                if labels and not 0 <= label < C:
+                    z = math.nan
+                if z != z:  # a NaN score or a bad label: the loss is NaN whatever the targets
                     total += z
                 inv_z = 1.0 / z
                 for c in range(C):
                     p = xs[o + c] * inv_z
-                    y = ts[o + c]
-                    xs[o + c] = (p - y) * scale
+                    if labels:
+                        y = 1.0 if label == c else 0.0
+                    else:
+                        y = ts[o + c]
+                    if with_grad:
+                        xs[o + c] = (p - y) * scale
                     if y != 0.0:  # one log per row for one-hot targets
                         total -= y * math.log(p + LOG_GUARD)
             cuda.syncthreads()
-            unstage_rows(dx, xs, r0, n_rows, C, threads)  # dx may be x: the tile was read first
-            cuda.syncthreads()
+            if with_grad:
+                unstage_rows(dx, xs, r0, n_rows, C, threads)  # dx may be x: the tile was read first
+                cuda.syncthreads()
         total = block_sum(buf, total)
         if tid == 0:
             partial[cuda.blockIdx.x] = total
@@ -63,12 +85,14 @@ def _narrow(dtype_name, threads, shuffle):
 
 
 @functools.lru_cache(maxsize=None)
-def _wide(threads, shuffle):
+def _wide(threads, shuffle, with_grad):
     block_max = block_reducer(threads, shuffle, True)
     block_sum = block_reducer(threads, shuffle, False)
 
     @cuda.jit
     def kernel(partial, dx, x, t, scale):
+        """dx, x: (N, C); t: (N, C) targets or (N,) labels.  Without with_grad,
+        dx is not touched and the exponentials are recomputed instead."""
         buf = cuda.shared.array(threads, float64)
         N, C = x.shape
         tid = cuda.threadIdx.x
@@ -81,15 +105,19 @@ def _wide(threads, shuffle):
             z = 0.0
             for c in range(tid, C, threads):
                 e = math.exp(x[i, c] - m)
-                dx[i, c] = e
+                if with_grad:
+                    dx[i, c] = e
                 z += e
             z = block_sum(buf, z)
+            if t.ndim == 1 and not 0 <= t[i] < C:
+                z = math.nan
             inv_z = 1.0 / z
             row = 0.0
             for c in range(tid, C, threads):
-                p = dx[i, c] * inv_z
-                y = t[i, c]
-                dx[i, c] = (p - y) * scale
+                p = (dx[i, c] if with_grad else math.exp(x[i, c] - m)) * inv_z
+                y = target_weight(t, i, c)
+                if with_grad:
+                    dx[i, c] = (p - y) * scale
                 if y != 0.0:
                     row -= y * math.log(p + LOG_GUARD)
             row = block_sum(buf, row)
@@ -102,22 +130,24 @@ def _wide(threads, shuffle):
     return kernel
 
 
-def _launch_rows(partial_of, dx, x, t, scale):
+def _launch_rows(partial_of, dx, x, t, scale, with_grad=True):
     """Run the narrow or wide kernel; returns partial, the per-block sums (from partial_of(blocks))."""
     N, C = x.shape
     threads = config.THREADS
     shuffle = shuffle_enabled(threads)
+    labels = t.ndim == 1
     if C <= config.NARROW_COLUMNS:
         rows = rows_per_tile(threads, C)
         blocks = max(1, min(-(-N // rows), config.MAX_BLOCKS))
         partial = partial_of(blocks)
         flat = N * C
-        _narrow(np.dtype(x.dtype).name, threads, shuffle)[blocks, threads](
-            partial, dx.reshape(flat), x.reshape(flat), t.reshape(flat), scale, N, C, rows)
+        kernel = _narrow(np.dtype(x.dtype).name, threads, shuffle, labels, with_grad)
+        kernel[blocks, threads](partial, dx.reshape(flat), x.reshape(flat), t if labels else t.reshape(flat),
+                                scale, N, C, rows)
     else:
         blocks = min(N, config.MAX_BLOCKS)
         partial = partial_of(blocks)
-        _wide(threads, shuffle)[blocks, threads](partial, dx, x, t, scale)
+        _wide(threads, shuffle, with_grad)[blocks, threads](partial, dx, x, t, scale)
     return partial
 
 
@@ -133,8 +163,9 @@ def softmax_cross_entropy_to(loss, k, dx, x, t):
 def softmax_cross_entropy_rows(dx, x, t, n_total, lo, hi):
     """Rows lo..hi: dx = (softmax(x) - t) / n_total; returns the sum of the row losses.
 
-    dx, x, t: (N, C) device arrays of one float dtype (dx may be x).  Row
-    loss = -sum_c t[c] * log(softmax(x)[c] + 1e-9), in float64.
+    dx, x: (N, C) device arrays of one float dtype (dx may be x); t: (N, C)
+    targets of that dtype or (N,) integer labels.  Row loss = -sum_c t[c] *
+    log(softmax(x)[c] + 1e-9), in float64; a label outside [0, C) makes its row NaN.
     """
     out = scratch("scalar", 1)
     partial = _launch_rows(lambda blocks: scratch("partial", blocks), dx[lo:hi], x[lo:hi], t[lo:hi], 1.0 / n_total)
@@ -144,7 +175,26 @@ def softmax_cross_entropy_rows(dx, x, t, n_total, lo, hi):
 
 def softmax_cross_entropy(dx, x, t):
     """Mean cross-entropy of softmax(x) against t as a float; writes its gradient
-    (softmax(x) - t) / N into dx.  dx, x, t: (N, C) device arrays, one float dtype."""
+    (softmax(x) - t) / N into dx.  dx, x: (N, C) device arrays of one float
+    dtype; t: (N, C) targets of that dtype or (N,) integer labels."""
     loss = scratch("scalar", 1)
     softmax_cross_entropy_to(loss, 0, dx, x, t)
+    return float(loss.copy_to_host()[0])
+
+
+def softmax_cross_entropy_loss_to(loss, k, x, t):
+    """loss[k] = softmax_cross_entropy_loss(x, t), left on the device (nothing waits)."""
+    N = x.shape[0]
+    partial = _launch_rows(lambda blocks: scratch("partial", blocks), x, x, t, 1.0 / N, with_grad=False)
+    sum_partials(loss, k, partial, 1.0 / N)
+
+
+def softmax_cross_entropy_loss(x, t):
+    """softmax_cross_entropy's loss alone as a float: no gradient is written.
+
+    x: (N, C) device array; t: (N, C) targets of x's dtype or (N,) integer
+    labels.  With labels it reads the scores and one integer per row.
+    """
+    loss = scratch("scalar", 1)
+    softmax_cross_entropy_loss_to(loss, 0, x, t)
     return float(loss.copy_to_host()[0])

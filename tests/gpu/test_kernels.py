@@ -127,6 +127,43 @@ def test_softmax_and_cross_entropy(launch_config, rng, dtype, classes):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("classes, label_dtype", [(5, np.int64), (13, np.int32)])  # narrow and wide rows
+def test_labels_and_loss_only(launch_config, rng, dtype, classes, label_dtype):
+    """Integer labels stand for one-hot rows; the loss-only kernels give the fused loss, write nothing."""
+    n = 13
+    x = (rng.standard_normal((n, classes)) * 30).astype(dtype)
+    labels = rng.integers(0, classes, n).astype(label_dtype)
+    t = np.eye(classes, dtype=dtype)[labels]
+    dx = np.empty_like(x)
+    loss = cpu.softmax_cross_entropy(dx, x, t)
+    assert cpu.softmax_cross_entropy_loss(x, labels) == loss
+
+    g_x, g_t, g_labels = on_device(x, t, labels)
+    g_dx = cuda.device_array_like(x)
+    g_loss = gpu.softmax_cross_entropy(g_dx, g_x, g_labels)
+    np.testing.assert_allclose(g_dx.copy_to_host(), dx, **tol(dtype))
+    np.testing.assert_allclose(g_loss, loss, rtol=1e-6 if dtype == np.float32 else 1e-12)
+    # Labels and their one-hot rows, fused or loss-only: the same bits on a GPU.  The simulator
+    # runs the kernels as Python on numpy scalars, whose float32 promotion differs from numba's.
+    same = (lambda v: v == pytest.approx(g_loss, rel=1e-6)) if SIMULATED else (lambda v: v == g_loss)
+    assert same(gpu.softmax_cross_entropy(g_dx, g_x, g_t))
+    for targets in (g_t, g_labels):
+        assert same(gpu.softmax_cross_entropy_loss(g_x, targets))
+    np.testing.assert_array_equal(g_x.copy_to_host(), x)  # the loss-only kernels write nothing
+
+    losses = cuda.to_device(np.full(3, -1.0))
+    gpu.softmax_cross_entropy_loss_to(losses, 2, g_x, g_labels)
+    host = losses.copy_to_host()
+    assert host[0] == host[1] == -1.0 and same(host[2])
+
+    bad = labels.copy()
+    bad[4] = classes  # out of range: a NaN loss, never a silently smaller one
+    assert np.isnan(cpu.softmax_cross_entropy_loss(x, bad))
+    assert np.isnan(gpu.softmax_cross_entropy_loss(g_x, cuda.to_device(bad)))
+    assert np.isnan(gpu.softmax_cross_entropy(g_dx, g_x, cuda.to_device(bad)))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("shape", [
     (13, 7, 9), (1, 1, 1),
     (17, 33, 3),  # split-K under the small settings: 3 chunks of 12 (float32) or 11 (float64)
@@ -242,3 +279,6 @@ def test_count_correct(launch_config, rng, dtype):
     want = cpu.count_correct(scores, targets)
     assert want == int(np.sum(scores.argmax(axis=1) == targets.argmax(axis=1)))
     assert gpu.count_correct(*on_device(scores, targets)) == want
+    labels = targets.argmax(axis=1)
+    assert cpu.count_correct(scores, labels) == want
+    assert gpu.count_correct(*on_device(scores, labels)) == want

@@ -28,13 +28,15 @@ def test_two_layer_net_matches_cpu(launch_config, data):
     x, labels, t = data
     nets = {dev: TwoLayerNet(6, 5, 4, regularization=0.1, weight_init_std=0.5, seed=3, device=dev)
             for dev in ("cpu", "cuda")}
-    gx, gt = cuda.to_device(x), cuda.to_device(t)
+    gx, gt, g_labels = cuda.to_device(x), cuda.to_device(t), cuda.to_device(labels)
     for step in range(3):
         loss_cpu = nets["cpu"].loss(x, labels)
         assert nets["cuda"].loss(gx, gt) == pytest.approx(loss_cpu, rel=RTOL)
         assert nets["cuda"].loss(x, labels) == pytest.approx(loss_cpu, rel=RTOL)  # host inputs are copied over
+        assert nets["cuda"].loss(gx, g_labels) == pytest.approx(loss_cpu, rel=RTOL)  # GPU labels, used there
         assert nets["cuda"].accuracy(gx, labels) == nets["cpu"].accuracy(x, labels)
-        g_cpu, g_gpu = nets["cpu"].gradient(x, t), nets["cuda"].gradient(gx, gt)
+        assert nets["cuda"].accuracy(gx, g_labels) == nets["cpu"].accuracy(x, t)
+        g_cpu, g_gpu = nets["cpu"].gradient(x, t), nets["cuda"].gradient(gx, g_labels if step else gt)
         for key in g_cpu:
             np.testing.assert_allclose(host(g_gpu[key]), g_cpu[key], rtol=RTOL, atol=1e-13, err_msg=key)
         for net in nets.values():

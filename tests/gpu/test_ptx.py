@@ -83,12 +83,16 @@ def test_rows(dt):
     compile_for_hopper(softmax._softmax_narrow(str(dt), config.THREADS), (vec(dt), vec(dt), i64, i64, i64))
     for kernel in reducing(softmax._softmax_wide):
         compile_for_hopper(kernel, (mat(dt), mat(dt)))
-    for kernel in reducing(functools.partial(softmax_cross_entropy._narrow, str(dt))):
-        compile_for_hopper(kernel, (vec(f64), vec(dt), vec(dt), vec(dt), f64, i64, i64, i64))
-    for kernel in reducing(softmax_cross_entropy._wide):
-        compile_for_hopper(kernel, (vec(f64), mat(dt), mat(dt), mat(dt), f64))
+    for labels, with_grad in itertools.product((False, True), repeat=2):
+        target = vec(i64) if labels else vec(dt)
+        for kernel in reducing(lambda threads, shuffle: softmax_cross_entropy._narrow(
+                str(dt), threads, shuffle, labels, with_grad)):
+            compile_for_hopper(kernel, (vec(f64), vec(dt), vec(dt), target, f64, i64, i64, i64))
+        for kernel in reducing(lambda threads, shuffle: softmax_cross_entropy._wide(threads, shuffle, with_grad)):
+            compile_for_hopper(kernel, (vec(f64), mat(dt), mat(dt), vec(i64) if labels else mat(dt), f64))
     for kernel in reducing(accuracy._count_correct_partial):
         compile_for_hopper(kernel, (vec(f64), mat(dt), mat(dt)))
+        compile_for_hopper(kernel, (vec(f64), mat(dt), vec(i64)))
     for kernel in reducing(cross_entropy._cross_entropy_partial):
         compile_for_hopper(kernel, (vec(f64), mat(dt), mat(dt)))
     for kernel in reducing(_launch._sum_partials_kernel):
