@@ -340,6 +340,17 @@ def main():
         row(f"SGD 10000x3072, {its} x mini_batch 10, float64{pool_tag}", ms, None,
             f"fastnp CPU path {cpu_ms:.1f} ms ({cpu_ms / ms:.2f}x)", first)
 
+        def batch_gd_on(X_, Y_):
+            return lambda: fastnp.batch_gradient_descent_func(X_, Y_, W0, np.zeros(10), 100, 0.1)
+
+        X20, Y20 = X[:20], Y[:20]
+        gX20, gY20 = cuda.to_device(X20), cuda.to_device(Y20)
+        first = first_call_ms(batch_gd_on(gX20, gY20))
+        ms = wall_ms(batch_gd_on(gX20, gY20), repeats=3)
+        cpu_ms = wall_ms(batch_gd_on(X20, Y20), repeats=3, sync=lambda: None)
+        row(f"batch GD 20x3072, 100 its, float64{pool_tag}", ms, None,
+            f"fastnp CPU path {cpu_ms:.1f} ms ({cpu_ms / ms:.2f}x)", first)
+
     if want("numgrad"):
         for N, H in ((20, 10), (100, 1024)):
             net = fastnp.TwoLayerNet(3072, H, 10, seed=0, device="cuda")

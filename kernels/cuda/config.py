@@ -54,3 +54,11 @@ SPLIT_K_MIN_STEPS = 16
 #: elements through shared memory (16 KB per float64 tile at 256 threads):
 #: 204 rows of the course's 10 classes.
 NARROW_TILE_PER_THREAD = 8
+
+#: Linear-classifier loops whose batch is small (rows <= THREADS, rows x
+#: classes <= SMALL_BATCH_SCORES, classes <= SMALL_BATCH_CLASSES) run as one
+#: single-block launch for all their updates (linear_classifier.py): the
+#: per-update work (10 x 3072 x 10 at the course's SGD) is far below what
+#: several launches per update cost.  The scores live in shared memory.
+SMALL_BATCH_SCORES = 2048
+SMALL_BATCH_CLASSES = 16

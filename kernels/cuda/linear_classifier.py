@@ -1,17 +1,26 @@
 """Training loops of the softmax linear classifier on the GPU (twin of
 fastnp.kernels.cpu.linear_classifier).
 
-The loops run on the host, launching per update: the batch's scores (tiled
-multiply, bias fused), the fused softmax + cross-entropy (its cost written
-straight into J_his on the device), and the update W += -alpha X.T G as the
-multiply's "axpy" epilogue, so the weight gradient is never stored.
-Nothing waits for the device inside the loop.
+Small batches (the course's mini-batch SGD, batch GD on 20 rows): one
+launch of one block runs every update (_small_batch_loop), so the cost is
+the arithmetic, not the ~8 launches an update would take from the host.
+
+Larger batches: the loops run on the host, launching per update: the
+batch's scores (tiled multiply, bias fused), the fused softmax +
+cross-entropy (its cost written straight into J_his on the device), and the
+update W += -alpha X.T G as the multiply's "axpy" epilogue, so the weight
+gradient is never stored.  Nothing waits for the device inside the loop.
 """
+import functools
+import math
+
 import numpy as np
-from numba import cuda
+from numba import cuda, float32, float64, int64
 
 from ..cpu.linear_classifier import sgd_rows
+from . import config
 from ._launch import grid_1d
+from .cross_entropy import LOG_GUARD
 from .affine import column_sums
 from .axpy import axpy
 from .matmul import matmul
@@ -30,6 +39,124 @@ def _gather_rows(out, X, rows, it):
 def _gather(out, X, rows, it):
     blocks, threads = grid_1d(out.shape[0] * out.shape[1])
     _gather_rows[blocks, threads](out, X, rows, it)
+
+
+@functools.lru_cache(maxsize=None)
+def _small_batch_loop(dtype_name, threads, classes):
+    """The single-block kernel that runs all updates of a small-batch loop,
+    built per class count: its loops over the classes then have a fixed trip
+    count, and the per-thread partial dot products stay in registers.
+
+    Launch: one block of `threads` threads (a power of two).  Per update,
+    with m batch rows and C classes: (1) for each row, the block's threads
+    stride over the D columns, each keeping C partial dot products, and a
+    shared-memory tree adds them into the row's scores; (2) one thread per
+    row: softmax, the row's loss (float64) and G = (p - y) / m, in place;
+    the block adds the losses into J_his[it]; (3) W -= alpha X.T G with one
+    thread per element of W in turn, b -= alpha * column sums of G; (4) the
+    W_his copy when due.  Block barriers order the phases (they also make
+    the block's global writes to W visible to the next update's reads).
+    """
+    dtype = float32 if dtype_name == "float32" else float64
+    max_scores = config.SMALL_BATCH_SCORES
+    C = classes
+    partial_sums = C * threads
+
+    @cuda.jit
+    def kernel(W, b, J_his, W_his, X, Y, rows, row_step, alpha, record_every):
+        """rows: (updates or 1, m) int64; update `it` uses rows[it * row_step]."""
+        scores = cuda.shared.array(max_scores, dtype)  # (m, C): scores, then G
+        red = cuda.shared.array(partial_sums, float64)  # (C, threads) partial sums
+        batch = cuda.shared.array(threads, int64)  # the update's row indices
+        acc = cuda.local.array(C, float64)
+        tid = cuda.threadIdx.x
+        D = W.shape[0]
+        m = rows.shape[1]
+        for it in range(J_his.shape[0]):
+            if tid < m:
+                batch[tid] = rows[it * row_step, tid]
+            cuda.syncthreads()
+            # (1) scores = X[batch] @ W + b
+            for k in range(m):
+                for c in range(C):
+                    acc[c] = 0.0
+                for d in range(tid, D, threads):
+                    xv = X[batch[k], d]
+                    for c in range(C):
+                        acc[c] += xv * W[d, c]
+                for c in range(C):
+                    red[c * threads + tid] = acc[c]
+                cuda.syncthreads()
+                half = threads // 2
+                while half > 0:
+                    if tid < half:
+                        for c in range(C):
+                            red[c * threads + tid] += red[c * threads + tid + half]
+                    cuda.syncthreads()
+                    half //= 2
+                if tid < C:
+                    scores[k * C + tid] = red[tid * threads] + b[tid]
+                cuda.syncthreads()
+            # (2) softmax, loss and G = (p - y) / m, one thread per row
+            loss = 0.0
+            if tid < m:
+                o, r = tid * C, batch[tid]
+                top = scores[o]
+                for c in range(1, C):
+                    top = scores[o + c] if scores[o + c] > top else top
+                z = 0.0
+                for c in range(C):
+                    e = math.exp(scores[o + c] - top)
+                    scores[o + c] = e
+                    z += e
+                for c in range(C):
+                    p = scores[o + c] / z
+                    y = Y[r, c]
+                    scores[o + c] = (p - y) / m
+                    if y != 0.0:
+                        loss -= y * math.log(p + LOG_GUARD)
+                if z != z:
+                    loss += z
+            red[tid] = loss
+            cuda.syncthreads()
+            half = threads // 2
+            while half > 0:
+                if tid < half:
+                    red[tid] += red[tid + half]
+                cuda.syncthreads()
+                half //= 2
+            if tid == 0:
+                J_his[it] = red[0] / m
+            # (3) W -= alpha X[batch].T G, b -= alpha sum_k G[k]
+            for e in range(tid, D * C, threads):
+                d, c = e // C, e % C
+                s = 0.0
+                for k in range(m):
+                    s += X[batch[k], d] * scores[k * C + c]
+                W[d, c] -= alpha * s
+            if tid < C:
+                s = 0.0
+                for k in range(m):
+                    s += scores[k * C + tid]
+                b[tid] -= alpha * s
+            cuda.syncthreads()
+            # (4) W after this update, when due
+            if record_every > 0 and it % record_every == 0:
+                for e in range(tid, D * C, threads):
+                    W_his[it // record_every, e // C, e % C] = W[e // C, e % C]
+            cuda.syncthreads()
+
+    return kernel
+
+
+def _fits_one_block(m, C):
+    return m <= config.THREADS and m * C <= config.SMALL_BATCH_SCORES and C <= config.SMALL_BATCH_CLASSES
+
+
+def _run_small_batch(W, b, J_his, W_his, X, Y, rows, row_step, alpha, record_every):
+    threads = config.THREADS
+    kernel = _small_batch_loop(np.dtype(X.dtype).name, threads, W.shape[1])
+    kernel[1, threads](W, b, J_his, W_his, X, Y, rows, row_step, alpha, record_every)
 
 
 def _step(W, b, J_his, it, X, Y, alpha, scores, db):
@@ -55,6 +182,10 @@ def batch_gradient_descent(W, b, J_his, W_his, X, Y, alpha, record_every):
     X: (N, D), Y: (N, C).
     """
     N, C = Y.shape
+    if _fits_one_block(N, C):
+        rows = cuda.to_device(np.arange(N, dtype=np.int64).reshape(1, N))
+        _run_small_batch(W, b, J_his, W_his, X, Y, rows, 0, alpha, record_every)
+        return
     scores = cuda.device_array((N, C), X.dtype)
     db = cuda.device_array(C, X.dtype)
     for it in range(J_his.shape[0]):
@@ -71,6 +202,9 @@ def stochastic_gradient_descent(W, b, J_his, W_his, X, Y, alpha, mini_batch, rec
     sgd_rows(rows, X.shape[0], seed)
     rows = cuda.to_device(rows)
     C = Y.shape[1]
+    if _fits_one_block(mini_batch, C):
+        _run_small_batch(W, b, J_his, W_his, X, Y, rows, 1, alpha, record_every)
+        return
     Xb = cuda.device_array((mini_batch, X.shape[1]), X.dtype)
     Yb = cuda.device_array((mini_batch, C), X.dtype)
     scores = cuda.device_array((mini_batch, C), X.dtype)

@@ -13,6 +13,8 @@ from numba import cuda
 import fastnp.kernels.cpu as cpu
 import fastnp.kernels.cuda as gpu
 
+from fastnp.kernels.cuda import config
+
 from .conftest import SIMULATED
 
 DTYPES = (np.float32, np.float64)
@@ -220,24 +222,32 @@ def test_matmul_epilogues(launch_config, rng, dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_linear_classifier(launch_config, rng, dtype):
-    N, D, C, iterations = 12, 10, 3, 5
+    """Both loops on both paths: batches of at most THREADS rows run as one
+    single-block launch for all updates, larger ones launch per update."""
+    threads = config.THREADS
+    N, D, C, iterations = threads + 4, 10, 3, 5
     X = rng.standard_normal((N, D)).astype(dtype)
     Y = one_hot(rng, N, C, dtype)
     W0 = (0.1 * rng.standard_normal((D, C))).astype(dtype)
     b0 = (0.1 * rng.standard_normal(C)).astype(dtype)
-    for name, extra in (("batch_gradient_descent", ()), ("stochastic_gradient_descent", (4,))):
+    small = threads // 2
+    cases = [("batch_gradient_descent", N, ()), ("batch_gradient_descent", small, ()),
+             ("stochastic_gradient_descent", N, (small,)), ("stochastic_gradient_descent", N, (threads + 1,))]
+    for name, n, extra in cases:
+        Xn, Yn = np.ascontiguousarray(X[:n]), np.ascontiguousarray(Y[:n])
         record_every = 2
         W, b, J, W_his = W0.copy(), b0.copy(), np.empty(iterations), np.empty((3, D, C), dtype)
         args = (0.5,) + extra + (record_every,) + ((7,) if extra else ())
-        getattr(cpu, name)(W, b, J, W_his, X, Y, *args)
+        getattr(cpu, name)(W, b, J, W_his, Xn, Yn, *args)
         g_W, g_b = on_device(W0, b0)
         g_J, g_W_his = cuda.device_array(iterations), cuda.device_array((3, D, C), dtype)
-        getattr(gpu, name)(g_W, g_b, g_J, g_W_his, *on_device(X, Y), *args)
+        getattr(gpu, name)(g_W, g_b, g_J, g_W_his, *on_device(Xn, Yn), *args)
         rel = 1e-5 if dtype == np.float32 else 1e-11
-        np.testing.assert_allclose(g_J.copy_to_host(), J, rtol=rel, err_msg=name)
-        np.testing.assert_allclose(g_W.copy_to_host(), W, rtol=rel, atol=rel, err_msg=name)
-        np.testing.assert_allclose(g_b.copy_to_host(), b, rtol=rel, atol=rel, err_msg=name)
-        np.testing.assert_allclose(g_W_his.copy_to_host(), W_his, rtol=rel, atol=rel, err_msg=name)
+        msg = f"{name} on {n} rows {extra}"
+        np.testing.assert_allclose(g_J.copy_to_host(), J, rtol=rel, err_msg=msg)
+        np.testing.assert_allclose(g_W.copy_to_host(), W, rtol=rel, atol=rel, err_msg=msg)
+        np.testing.assert_allclose(g_b.copy_to_host(), b, rtol=rel, atol=rel, err_msg=msg)
+        np.testing.assert_allclose(g_W_his.copy_to_host(), W_his, rtol=rel, atol=rel, err_msg=msg)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
