@@ -20,9 +20,9 @@ from numba import cuda, float32, float64, int64
 from ..cpu.linear_classifier import sgd_rows
 from . import config
 from ._launch import grid_1d
-from .cross_entropy import LOG_GUARD
 from .affine import column_sums
 from .axpy import axpy
+from .cross_entropy import LOG_GUARD
 from .matmul import matmul
 from .softmax_cross_entropy import softmax_cross_entropy_to
 
@@ -150,7 +150,8 @@ def _small_batch_loop(dtype_name, threads, classes):
 
 
 def _fits_one_block(m, C):
-    return m <= config.THREADS and m * C <= config.SMALL_BATCH_SCORES and C <= config.SMALL_BATCH_CLASSES
+    """Whether a batch of m rows and C classes runs as _small_batch_loop (a thread per row and per class)."""
+    return max(m, C) <= config.THREADS and m * C <= config.SMALL_BATCH_SCORES and C <= config.SMALL_BATCH_CLASSES
 
 
 def _run_small_batch(W, b, J_his, W_his, X, Y, rows, row_step, alpha, record_every):

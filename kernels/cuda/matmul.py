@@ -84,7 +84,8 @@ def _epilogue_function(epilogue):
 
 @functools.lru_cache(maxsize=None)
 def _kernel(dtype_name, trans_a, trans_b, epilogue, tile, split):
-    """The tiled kernel; with `split` it writes raw partial products to partial[blockIdx.z]."""
+    """The tiled kernel; with `split` it writes raw partial products to partial[blockIdx.z]
+    (whatever the epilogue: _finish_kernel applies it, so matmul asks for split kernels as "store")."""
     BM, BN, BK, TM, TN = tile
     TX, TY = BN // TN, BM // TM  # threads along N and along M
     threads = TY * TX
@@ -245,7 +246,7 @@ def matmul(out, a, b, *, trans_a=False, trans_b=False, epilogue="store", bias=No
     k_chunk = -(-k_chunk // tile[2]) * tile[2]  # whole BK steps per chunk
     splits = -(-K // k_chunk)
     partial = _split_scratch((splits, M, N), out.dtype)
-    kernel, threads = _kernel(dtype_name, trans_a, trans_b, epilogue, tile, True)
+    kernel, threads = _kernel(dtype_name, trans_a, trans_b, "store", tile, True)
     kernel[(tiles_n, tiles_m, splits), threads](out, partial, a, b, bias, mask, alpha, k_chunk)
     blocks, threads = grid_1d(M * N)
     _finish_kernel(epilogue)[blocks, threads](out, partial, bias, mask, alpha)
