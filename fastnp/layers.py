@@ -131,6 +131,10 @@ class ReLU:
         _device.kernels(on).relu_forward(_flat(out), _flat(self.mask), _flat(x))
         return out
 
+    def take_mask(self, on, mask, dtype):
+        """The state forward would leave, from a fused forward (Affine.forward_relu)."""
+        self._on, self.mask, self._dtype = on, mask, dtype
+
     def backward(self, dout):
         _need_forward(self, self.mask is not None)
         dout = _as_dout(self._on, dout, self.mask.shape, self._dtype)
@@ -211,7 +215,8 @@ class Affine:
             return self.W, self.b.reshape(M)
         return np.ascontiguousarray(self.W), np.ascontiguousarray(self.b).reshape(M)
 
-    def forward(self, x):
+    def _take_input(self, x):
+        """x as (N, K) rows of W's dtype, kept for backward; returns (rows, W, b, single row?)."""
         W, b = self._params()
         arr = _device.as_float(self.device, x, "x", W.dtype, ndims=None)
         self._x_shape = arr.shape
@@ -220,9 +225,23 @@ class Affine:
         x2 = arr.reshape(1, arr.size) if arr.ndim == 1 else arr.reshape(arr.shape[0], arr.size // arr.shape[0])
         check_cols(x2, W.shape[0], "x", "W", W.shape)
         self.x = x2
+        return x2, W, b, arr.ndim == 1
+
+    def forward(self, x):
+        x2, W, b, single = self._take_input(x)
         out = _device.empty(self.device, (x2.shape[0], W.shape[1]), W.dtype)
         _device.kernels(self.device).affine_forward(out, x2, W, b)
-        return out[0] if arr.ndim == 1 else out
+        return out[0] if single else out
+
+    def forward_relu(self, x, relu):
+        """relu.forward(self.forward(x)) in one pass (bias and ReLU fused into the
+        product's epilogue), leaving both layers the state their backward needs."""
+        x2, W, b, single = self._take_input(x)
+        out = _device.empty(self.device, (x2.shape[0], W.shape[1]), W.dtype)
+        mask = _device.empty(self.device, out.shape, np.bool_)
+        _device.kernels(self.device).affine_relu_forward(out, mask, x2, W, b)
+        relu.take_mask(self.device, mask[0] if single else mask, W.dtype)
+        return out[0] if single else out
 
     def backward(self, dout, *, input_grad=True):
         """dW, db from dout: (N, M); returns dx, or None with input_grad=False."""

@@ -72,11 +72,23 @@ class TwoLayerNet:
         return _device.as_targets(self.device, t, "t", rows.shape[0], self.params["W2"].shape[1], self.dtype,
                                   keep_labels)
 
+    def _fused(self):
+        """Whether layers are still Affine1 -> ReLU -> Affine2, so that the ReLU
+        can run inside the products (forward and backward).  A user who swaps
+        a layer (say Sigmoid for Relu1) gets the plain layer-by-layer path."""
+        L = self.layers
+        return list(L) == ["Affine1", "Relu1", "Affine2"] and type(L["Affine1"]) is Affine \
+            and type(L["Relu1"]) is ReLU and type(L["Affine2"]) is Affine
+
     def predict(self, x):
         """Scores before softmax: (N, C) for x: (N, D), or (C,) for one (D,) row."""
         rows, single = self._inputs(x)
-        for layer in self.layers.values():
-            rows = layer.forward(rows)
+        if self._fused():
+            hidden = self.layers["Affine1"].forward_relu(rows, self.layers["Relu1"])
+            rows = self.layers["Affine2"].forward(hidden)
+        else:
+            for layer in self.layers.values():
+                rows = layer.forward(rows)
         return rows[0] if single else rows
 
     def _l2(self):
@@ -111,8 +123,17 @@ class TwoLayerNet:
         # Neither the loss nor the L2 term's value is needed: on the GPU nothing waits for the device.
         self.lastLayer.forward_lazy(self.predict(rows), self._targets(t, rows))
         dout = self.lastLayer.backward(1)
-        dout = self.layers["Affine2"].backward(dout)
-        dout = self.layers["Relu1"].backward(dout)
+        if self._fused():  # the ReLU's backward inside the product that gives the hidden gradient
+            affine2 = self.layers["Affine2"]
+            affine2.backward(dout, input_grad=False)
+            W2, _ = affine2._params()
+            mask = self.layers["Relu1"].mask
+            dhidden = _device.empty(self.device, mask.shape, W2.dtype)
+            self._k.affine_relu_backward_input(dhidden, dout, W2, mask)
+            dout = dhidden
+        else:
+            dout = self.layers["Affine2"].backward(dout)
+            dout = self.layers["Relu1"].backward(dout)
         self.layers["Affine1"].backward(dout, input_grad=False)
         grads = {}
         for n in ("1", "2"):
@@ -150,6 +171,8 @@ class TwoLayerNet:
         per element: here each element only revisits the rows and the hidden
         unit it moves.  Use float64: at float32 the differences drown in rounding.
         """
+        if not self._fused():
+            return self._numerical_gradient_layer_by_layer(x, t, real(h, "h"))
         rows, _ = self._inputs(x)
         t = self._targets(t, rows, keep_labels=False)
         if self.device == "cuda":
@@ -159,6 +182,28 @@ class TwoLayerNet:
         grads = {k: _device.empty(self.device, v.shape, v.dtype) for k, v in p.items()}
         self._k.two_layer_numerical_gradient(grads["W1"], grads["b1"], grads["W2"], grads["b2"], rows, t,
                                      p["W1"], p["b1"], p["W2"], p["b2"], self.regularization, real(h, "h"))
+        return grads
+
+    def _numerical_gradient_layer_by_layer(self, x, t, h):
+        """The textbook's loop over loss(x, t), for nets whose layers were swapped
+        (the fast kernel knows only Affine -> ReLU -> Affine).  Each parameter
+        element is moved and put back exactly."""
+        if self.device == "cuda":
+            raise NotImplementedError("numerical_gradient on the GPU needs the layers Affine1 -> Relu1 (ReLU) -> "
+                                      "Affine2; this net's were changed")
+        grads = {}
+        for key in PARAM_NAMES:
+            p = self.params[key]
+            grad = np.zeros_like(p)
+            for idx in np.ndindex(p.shape):
+                saved = p[idx]
+                p[idx] = float(saved) + h
+                plus = self.loss(x, t)
+                p[idx] = saved - h
+                minus = self.loss(x, t)
+                p[idx] = saved
+                grad[idx] = (plus - minus) / (2 * h)
+            grads[key] = grad
         return grads
 
     def save(self, path):

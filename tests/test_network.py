@@ -96,3 +96,24 @@ def test_count_correct_picks_rows_as_numpy_argmax():
     want = int(np.sum(scores.argmax(axis=1) == targets.argmax(axis=1)))
     assert count_correct(scores, targets) == want
     assert count_correct(scores.astype(np.float32), targets.astype(np.float32)) == want
+
+
+def test_a_swapped_hidden_layer_takes_the_layer_by_layer_path():
+    """The fused kernels assume Affine -> ReLU -> Affine; with Sigmoid in Relu1's
+    place (a course exercise) every method must follow the layers instead."""
+    rng = np.random.default_rng(3)
+    x, labels = rng.standard_normal((7, 6)), rng.integers(0, 3, 7)
+    net = fastnp.TwoLayerNet(6, 5, 3, regularization=0.1, weight_init_std=0.5, seed=1)
+    net.layers["Relu1"] = fastnp.Sigmoid()
+    p = net.params
+    hidden = naive.sigmoid(naive.affine(x, p["W1"], p["b1"]))
+    scores = naive.affine(hidden, p["W2"], p["b2"])
+    np.testing.assert_allclose(net.predict(x), scores, rtol=1e-12, atol=1e-14)
+    l2 = 0.05 * ((p["W1"] ** 2).sum() + (p["W2"] ** 2).sum())
+    t = naive.one_hot(labels, 3)
+    assert net.loss(x, labels) == pytest.approx(naive.cross_entropy(naive.softmax(scores), t) + l2, rel=1e-12)
+    before = {k: v.copy() for k, v in p.items()}
+    grads, numerical = net.gradient(x, labels), net.numerical_gradient(x, labels)
+    for key in grads:
+        np.testing.assert_allclose(grads[key], numerical[key], rtol=1e-5, atol=1e-8, err_msg=key)
+        assert np.array_equal(p[key], before[key])  # every perturbed element was put back

@@ -130,6 +130,17 @@ def test_affine(seed, n, k, m, dtype):
     assert_allclose(layer.db, naive.f64(dout).sum(axis=0), rtol, atol * np.sqrt(n))
     assert_allclose(fastnp.linear_pred(x, W, b), naive.affine(x, W, b), rtol, atol)
 
+    # The fused kernels: ReLU inside the product, forward and backward
+    from fastnp.kernels.cpu import affine_relu_backward_input, affine_relu_forward
+
+    out, mask = np.empty((n, m), dtype), np.empty((n, m), bool)
+    affine_relu_forward(out, mask, x, W, b)
+    assert_allclose(out, naive.relu(naive.affine(x, W, b)), rtol, atol)
+    x_mask = x <= 0
+    dx = np.empty_like(x)
+    affine_relu_backward_input(dx, dout, W, x_mask)
+    assert_allclose(dx, naive.relu_grad(x, naive.f64(dout) @ naive.f64(W).T), rtol, atol * np.sqrt(m))
+
 
 @given(seed=seeds, n=st.integers(1, 25), d=st.integers(1, 40), c=st.integers(2, 10), dtype=dtypes)
 def test_linear_cost_and_batch_gradient_descent(seed, n, d, c, dtype):

@@ -5,7 +5,14 @@ Shapes: N rows (samples), D or K input features, H hidden units, M or C
 outputs/classes.  Outputs come first in every signature.
 """
 from .accuracy import count_correct
-from .affine import affine_backward_input, affine_backward_params, affine_forward, affine_relu_forward, column_sums
+from .affine import (
+    affine_backward_input,
+    affine_backward_params,
+    affine_forward,
+    affine_relu_backward_input,
+    affine_relu_forward,
+    column_sums,
+)
 from .axpy import add_scaled, axpy, sum_of_squares
 from .cross_entropy import LOG_GUARD, cross_entropy
 from .linear_classifier import batch_gradient_descent, stochastic_gradient_descent
@@ -26,6 +33,7 @@ __all__ = [
     "affine_backward_input",
     "affine_backward_params",
     "affine_forward",
+    "affine_relu_backward_input",
     "affine_relu_forward",
     "add_scaled",
     "axpy",

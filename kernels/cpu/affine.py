@@ -1,7 +1,8 @@
 """Affine layer y = x @ W + b: forward, input gradient, parameter gradients.
 
-The matrix products go to BLAS (numba's np.dot calls scipy's); the bias and
-the column sums are single passes.
+The matrix products go to BLAS (numba's np.dot calls scipy's); the bias,
+the ReLU around the product (forward and backward) and the column sums are
+single passes.
 """
 import numpy as np
 from numba import njit
@@ -37,6 +38,21 @@ def affine_relu_forward(out, mask, x, W, b):
 def affine_backward_input(dx, dout, W):
     """dx = dout @ W.T.  dx: (N, K), dout: (N, M), W: (K, M)."""
     np.dot(dout, W.T, dx)
+
+
+@njit(cache=True)
+def affine_relu_backward_input(dx, dout, W, mask):
+    """dx = dout @ W.T, then 0 where mask: the gradient that flows back through
+    an affine layer and, before it, a ReLU with that mask (ReLU backward fused in).
+
+    dx: (N, K), dout: (N, M), W: (K, M), mask: (N, K) bool (affine_relu_forward's).
+    """
+    np.dot(dout, W.T, dx)
+    N, K = dx.shape
+    for i in range(N):
+        for k in range(K):
+            if mask[i, k]:
+                dx[i, k] = 0.0
 
 
 @njit(cache=True)

@@ -14,6 +14,7 @@ from .affine import (
     affine_backward_input,
     affine_backward_params,
     affine_forward,
+    affine_relu_backward_input,
     affine_relu_forward,
     column_sums,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "affine_backward_input",
     "affine_backward_params",
     "affine_forward",
+    "affine_relu_backward_input",
     "affine_relu_forward",
     "add_scaled",
     "axpy",

@@ -29,6 +29,14 @@ def affine_backward_input(dx, dout, W):
     matmul(dx, dout, W, trans_b=True)
 
 
+def affine_relu_backward_input(dx, dout, W, mask):
+    """dx = dout @ W.T, 0 where mask (ReLU backward in the product's epilogue).
+
+    dx: (N, K), dout: (N, M), W: (K, M), mask: (N, K) bool.
+    """
+    matmul(dx, dout, W, trans_b=True, epilogue="relu_grad", mask=mask)
+
+
 def affine_backward_params(dW, db, dout, x):
     """dW = x.T @ dout, db = dout summed over rows.  dW: (K, M), db: (M,), dout: (N, M), x: (N, K)."""
     matmul(dW, x, dout, trans_a=True)

@@ -191,6 +191,11 @@ def test_affine(launch_config, rng, dtype, shape):
     g_dx = cuda.device_array_like(x)
     gpu.affine_backward_input(g_dx, g_dout, g_W)
     np.testing.assert_allclose(g_dx.copy_to_host(), dx, **tol(dtype, max(K, M, N)))
+    x_mask = x <= 0  # as a ReLU before this layer would have left it
+    cpu.affine_relu_backward_input(dx, dout, W, x_mask)
+    assert not dx[x_mask].any()
+    gpu.affine_relu_backward_input(g_dx, g_dout, g_W, cuda.to_device(x_mask))
+    np.testing.assert_allclose(g_dx.copy_to_host(), dx, **tol(dtype, max(K, M, N)))
 
     dW, db = np.empty_like(W), np.empty_like(b)
     cpu.affine_backward_params(dW, db, dout, x)

@@ -104,12 +104,15 @@ def test_rows(dt):
 def test_matmul(dt, epilogue):
     """Every transpose combination with the plain store, split-K or not (split
     kernels always store: their epilogue runs in _finish_kernel); the other
-    epilogues, which touch only the final write, at op(a) @ b."""
+    epilogues, which touch only the final write, where the kernels use them."""
     tile = tuple(config.MATMUL_TILE[str(dt)])
     if epilogue == "store":
         variants = itertools.product((False, True), repeat=3)
     else:
-        variants = [(False, False, False)]
+        # (trans_a, trans_b, split): bias and bias_relu in the forward products, relu_grad in
+        # affine_relu_backward_input (dout @ W.T), axpy in the classifier's update (X.T @ G).
+        variants = [{"relu_grad": (False, True, False), "axpy": (True, False, False)}.get(
+            epilogue, (False, False, False))]
     for trans_a, trans_b, split in variants:
         kernel, _ = matmul._kernel(str(dt), trans_a, trans_b, epilogue, tile, split)
         ptx = compile_for_hopper(kernel, (mat(dt), types.Array(dt, 3, "C"), mat(dt), mat(dt), vec(dt),
