@@ -20,7 +20,6 @@ import torch
 from numba import cuda
 
 import fastnp
-import fastnp.kernels.cpu as cpu
 import fastnp.kernels.cuda as gpu
 from fastnp.kernels.cuda import config
 from fastnp.kernels.cuda.matmul import matmul

@@ -5,12 +5,10 @@ The simulator runs kernels as Python and ignores numba's typing; this
 compiles them through NVVM to PTX, which catches typing and lowering errors.
 Needs numba-cuda with its NVVM (the cu13 extra); not under the simulator.
 """
-import functools
 import importlib
 import itertools
 import types as pytypes
 
-import numpy as np
 import pytest
 from numba import cuda, types
 from numba.cuda import dispatcher as numba_cuda_dispatcher
