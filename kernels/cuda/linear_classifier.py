@@ -24,6 +24,7 @@ from .affine import column_sums
 from .axpy import axpy
 from .cross_entropy import LOG_GUARD
 from .matmul import matmul
+from .softmax import exp_shifted_row
 from .softmax_cross_entropy import softmax_cross_entropy_to
 
 
@@ -101,14 +102,7 @@ def _small_batch_loop(dtype_name, threads, classes):
             loss = 0.0
             if tid < m:
                 o, r = tid * C, batch[tid]
-                top = scores[o]
-                for c in range(1, C):
-                    top = scores[o + c] if scores[o + c] > top else top
-                z = 0.0
-                for c in range(C):
-                    e = math.exp(scores[o + c] - top)
-                    scores[o + c] = e
-                    z += e
+                z = exp_shifted_row(scores, o, C)
                 for c in range(C):
                     p = scores[o + c] / z
                     y = Y[r, c]
