@@ -119,6 +119,29 @@ def test_targets_as_labels_one_hot_and_soft():
     assert fastnp.OutputLayer().forward(x[0], onehot[0]) == pytest.approx(naive.cross_entropy(naive.softmax(x[:1]), onehot[:1]))
 
 
+@pytest.mark.parametrize("labels_as", [np.int64, np.int32, np.uint8, float, list])
+def test_labels_give_the_bits_of_their_one_hot_rows(labels_as):
+    """Labels reach the fused kernels as labels (OutputLayer.t keeps them), in any
+    integer dtype, as integral floats or a list: every result equals the one-hot one to the bit."""
+    rng = np.random.default_rng(5)
+    x, labels = rng.standard_normal((30, 4)), rng.integers(0, 4, 30)
+    onehot = np.eye(4)[labels]
+    given = labels.tolist() if labels_as is list else labels.astype(labels_as)
+    by_labels, by_rows = fastnp.OutputLayer(), fastnp.OutputLayer()
+    assert by_labels.forward(x, given) == by_rows.forward(x, onehot)
+    assert by_labels.t.dtype == np.int64 and by_labels.t.shape == (30,)
+    assert np.array_equal(by_labels.backward(2.0), by_rows.backward(2.0))
+    assert np.array_equal(by_labels.backward(), by_rows.backward())  # recomputed from x and the labels
+    net = fastnp.TwoLayerNet(4, 5, 4, regularization=0.1, seed=0)
+    assert net.loss(x, given) == net.loss(x, onehot)
+    assert net.accuracy(x, given) == net.accuracy(x, onehot)
+    g_labels = {k: v.copy() for k, v in net.gradient(x, given).items()}
+    g_rows = net.gradient(x, onehot)
+    assert all(np.array_equal(g_labels[k], g_rows[k]) for k in g_rows)
+    if labels_as is np.int64:
+        assert np.array_equal(given, labels)  # used as given, and left as it was
+
+
 @pytest.mark.parametrize("call, message", [
     (lambda: fastnp.linear_pred(np.ones((4, 3)), np.ones((5, 2)), np.ones(2)), r"X has 3 columns but W has 5 rows"),
     (lambda: fastnp.linear_pred(np.ones((4, 3)), np.ones((3, 2)), np.ones(3)), r"b must have shape \(2,\)"),
