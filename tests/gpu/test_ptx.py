@@ -82,10 +82,12 @@ def test_rows(dt):
     for kernel in reducing(softmax._softmax_wide):
         compile_for_hopper(kernel, (mat(dt), mat(dt)))
     for labels, with_grad in itertools.product((False, True), repeat=2):
-        target = vec(i64) if labels else vec(dt)
+        # labels: the layers pass int64; GPU labels of other integer types are used as given
+        targets = [vec(i64), vec(types.int32)] if labels else [vec(dt)]
         for kernel in reducing(lambda threads, shuffle: softmax_cross_entropy._narrow(
                 str(dt), threads, shuffle, labels, with_grad)):
-            compile_for_hopper(kernel, (vec(f64), vec(dt), vec(dt), target, f64, i64, i64, i64))
+            for target in targets:
+                compile_for_hopper(kernel, (vec(f64), vec(dt), vec(dt), target, f64, i64, i64, i64))
         for kernel in reducing(lambda threads, shuffle: softmax_cross_entropy._wide(threads, shuffle, with_grad)):
             compile_for_hopper(kernel, (vec(f64), mat(dt), mat(dt), vec(i64) if labels else mat(dt), f64))
     for kernel in reducing(accuracy._count_correct_partial):
