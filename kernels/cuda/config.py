@@ -59,6 +59,8 @@ NARROW_TILE_PER_THREAD = 8
 #: classes <= SMALL_BATCH_SCORES, classes <= SMALL_BATCH_CLASSES) run as one
 #: single-block launch for all their updates (linear_classifier.py): the
 #: per-update work (10 x 3072 x 10 at the course's SGD) is far below what
-#: several launches per update cost.  The scores live in shared memory.
-SMALL_BATCH_SCORES = 2048
+#: several launches per update cost.  Its static shared memory, in float64:
+#: 8 * (SMALL_BATCH_SCORES + THREADS * (classes + 1)) bytes, 42 KB at most
+#: here, under the 48 KB a block may declare statically.
+SMALL_BATCH_SCORES = 1024
 SMALL_BATCH_CLASSES = 16

@@ -128,8 +128,12 @@ def test_matmul(dt, epilogue):
 def test_affine_and_training(dt):
     compile_for_hopper(affine._column_sums_kernel(*config.COLUMN_BLOCK), (vec(dt), mat(dt)))
     compile_for_hopper(linear_classifier._gather_rows, (mat(dt), mat(dt), mat(i64), i64))
-    compile_for_hopper(linear_classifier._small_batch_loop(str(dt), config.THREADS, 10),
-                       (mat(dt), vec(dt), vec(f64), types.Array(dt, 3, "C"), mat(dt), mat(dt), mat(i64), i64, f64, i64))
+    for classes in (10, config.SMALL_BATCH_CLASSES):
+        compile_for_hopper(linear_classifier._small_batch_loop(str(dt), config.THREADS, classes),
+                           (mat(dt), vec(dt), vec(f64), types.Array(dt, 3, "C"), mat(dt), mat(dt), mat(i64), i64, f64,
+                            i64))
+    # Its static shared memory (scores, partial sums, row indices) must fit the 48 KB a block may declare.
+    assert 8 * (config.SMALL_BATCH_SCORES + config.THREADS * (config.SMALL_BATCH_CLASSES + 1)) <= 48 * 1024
 
 
 @pytest.mark.parametrize("dt", FLOATS, ids=str)
