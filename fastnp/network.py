@@ -187,23 +187,23 @@ class TwoLayerNet:
     def _numerical_gradient_layer_by_layer(self, x, t, h):
         """The textbook's loop over loss(x, t), for nets whose layers were swapped
         (the fast kernel knows only Affine -> ReLU -> Affine).  Each parameter
-        element is moved and put back exactly."""
-        if self.device == "cuda":
-            raise NotImplementedError("numerical_gradient on the GPU needs the layers Affine1 -> Relu1 (ReLU) -> "
-                                      "Affine2; this net's were changed")
+        element is moved and put back exactly; on the GPU each move is a copy
+        of one element (slow, as the textbook is, but right)."""
+        rows, _ = self._inputs(x)
+        t = self._targets(t, rows)
         grads = {}
         for key in PARAM_NAMES:
             p = self.params[key]
-            grad = np.zeros_like(p)
+            grad = np.zeros(p.shape, p.dtype)
             for idx in np.ndindex(p.shape):
                 saved = p[idx]
                 p[idx] = float(saved) + h
-                plus = self.loss(x, t)
+                plus = self.loss(rows, t)
                 p[idx] = saved - h
-                minus = self.loss(x, t)
+                minus = self.loss(rows, t)
                 p[idx] = saved
                 grad[idx] = (plus - minus) / (2 * h)
-            grads[key] = grad
+            grads[key] = _device.as_float(self.device, grad, key, ndims=None) if self.device == "cuda" else grad
         return grads
 
     def save(self, path):

@@ -124,3 +124,22 @@ def test_gpu_inputs_are_not_converted(launch_config):
         net.predict(cuda.to_device(np.ones((2, 3))))
     with pytest.raises(ValueError, match="device"):
         fastnp.softmax(np.ones((2, 3)), device="gpu")
+
+
+def test_a_swapped_hidden_layer_on_the_gpu(launch_config):
+    """Sigmoid in Relu1's place: the GPU net follows its layers, and its numerical
+    gradient (the textbook's loop, one element copied at a time) matches the CPU's.
+    A 2-2-2 net: the simulator runs a dozen launches per loss."""
+    rng = np.random.default_rng(9)
+    x, labels = rng.standard_normal((3, 2)), np.array([0, 1, 1])
+    nets = {dev: TwoLayerNet(2, 2, 2, regularization=0.1, weight_init_std=0.5, seed=3, device=dev)
+            for dev in ("cpu", "cuda")}
+    for net in nets.values():
+        net.layers["Relu1"] = Sigmoid(device=net.device)
+    assert nets["cuda"].loss(x, labels) == pytest.approx(nets["cpu"].loss(x, labels), rel=RTOL)
+    g_cpu, g_gpu = nets["cpu"].gradient(x, labels), nets["cuda"].gradient(x, labels)
+    num_cpu, num_gpu = nets["cpu"].numerical_gradient(x, labels), nets["cuda"].numerical_gradient(x, labels)
+    for key in g_cpu:
+        np.testing.assert_allclose(host(g_gpu[key]), g_cpu[key], rtol=RTOL, atol=1e-13, err_msg=key)
+        np.testing.assert_allclose(host(num_gpu[key]), num_cpu[key], rtol=0, atol=1e-9, err_msg=key)
+        np.testing.assert_array_equal(host(nets["cuda"].params[key]), nets["cpu"].params[key])  # all put back
