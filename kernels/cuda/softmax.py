@@ -84,9 +84,36 @@ def _softmax_narrow(dtype_name, threads):
 
 
 @functools.lru_cache(maxsize=None)
-def _softmax_wide(threads, shuffle):
+def wide_row_exp(threads, shuffle, store):
+    """A device function (out, x, i, buf) -> (m, z) run by a whole block on row i
+    of a wide x: m = the row's max, z = sum of exp(x[i] - m) (float64, NaN for
+    a NaN in the row), both reduced in buf; with `store` the exponentials
+    also go to out[i].  Shared by the wide softmax and fused-loss kernels."""
     block_max = block_reducer(threads, shuffle, True)
     block_sum = block_reducer(threads, shuffle, False)
+
+    @cuda.jit(device=True)
+    def row_exp(out, x, i, buf):
+        C = x.shape[1]
+        tid = cuda.threadIdx.x
+        m = -math.inf
+        for c in range(tid, C, threads):
+            m = x[i, c] if x[i, c] > m else m
+        m = block_max(buf, m)
+        z = 0.0
+        for c in range(tid, C, threads):
+            e = math.exp(x[i, c] - m)  # NaN scores give NaN here, and so a NaN z
+            if store:
+                out[i, c] = e
+            z += e
+        return m, block_sum(buf, z)
+
+    return row_exp
+
+
+@functools.lru_cache(maxsize=None)
+def _softmax_wide(threads, shuffle):
+    row_exp = wide_row_exp(threads, shuffle, True)
 
     @cuda.jit
     def kernel(out, x):
@@ -94,16 +121,7 @@ def _softmax_wide(threads, shuffle):
         N, C = x.shape
         tid = cuda.threadIdx.x
         for i in range(cuda.blockIdx.x, N, cuda.gridDim.x):
-            m = -math.inf
-            for c in range(tid, C, threads):
-                m = x[i, c] if x[i, c] > m else m
-            m = block_max(buf, m)
-            z = 0.0
-            for c in range(tid, C, threads):
-                e = math.exp(x[i, c] - m)  # NaN scores give NaN here, and so a NaN z
-                out[i, c] = e
-                z += e
-            z = block_sum(buf, z)
+            _, z = row_exp(out, x, i, buf)
             for c in range(tid, C, threads):
                 out[i, c] = out[i, c] / z
 

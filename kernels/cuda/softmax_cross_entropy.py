@@ -24,7 +24,7 @@ from ..cpu.softmax_cross_entropy import target_weight as cpu_target_weight
 from . import config
 from ._launch import block_reducer, scratch, shuffle_enabled, sum_partials
 from .cross_entropy import LOG_GUARD
-from .softmax import exp_shifted_row, rows_per_tile, stage_rows, unstage_rows
+from .softmax import exp_shifted_row, rows_per_tile, stage_rows, unstage_rows, wide_row_exp
 
 #: t[i, c] for (N, C) targets, 1.0 or 0.0 for (N,) labels: the CPU twin's function, compiled for the device.
 target_weight = cuda.jit(device=True)(cpu_target_weight.py_func)
@@ -86,7 +86,7 @@ def _narrow(dtype_name, threads, shuffle, labels, with_grad):
 
 @functools.lru_cache(maxsize=None)
 def _wide(threads, shuffle, with_grad):
-    block_max = block_reducer(threads, shuffle, True)
+    row_exp = wide_row_exp(threads, shuffle, with_grad)
     block_sum = block_reducer(threads, shuffle, False)
 
     @cuda.jit
@@ -98,17 +98,7 @@ def _wide(threads, shuffle, with_grad):
         tid = cuda.threadIdx.x
         total = 0.0  # meaningful in thread 0 only
         for i in range(cuda.blockIdx.x, N, cuda.gridDim.x):
-            m = -math.inf
-            for c in range(tid, C, threads):
-                m = x[i, c] if x[i, c] > m else m
-            m = block_max(buf, m)
-            z = 0.0
-            for c in range(tid, C, threads):
-                e = math.exp(x[i, c] - m)
-                if with_grad:
-                    dx[i, c] = e
-                z += e
-            z = block_sum(buf, z)
+            m, z = row_exp(dx, x, i, buf)
             if t.ndim == 1 and not 0 <= t[i] < C:
                 z = math.nan
             inv_z = 1.0 / z
