@@ -10,6 +10,7 @@ call in this process (JIT compile included) is reported separately.
 """
 import argparse
 import contextlib
+import itertools
 import json
 import os
 import platform
@@ -191,6 +192,18 @@ def main():
                     torch_ms(lambda: torch_labels(False)),
                     f"{ms / read_once:.2f}x the time to read the scores once (target 1.5x); "
                     f"{ms / (read_once + lab_bytes):.2f}x its own traffic (x, labels)", first)
+                # The launch knobs of the narrow loss kernel (the rows above use the shipped ones).
+                shipped = config.NARROW_TILE_PER_THREAD, config.PARTIAL_MAX_BLOCKS
+                try:
+                    for per_thread, max_blocks in itertools.product((4, 8, 16), (528, 1056, 2112, 4224)):
+                        config.NARROW_TILE_PER_THREAD, config.PARTIAL_MAX_BLOCKS = per_thread, max_blocks
+                        only = events_ms(lambda: gpu.softmax_cross_entropy_loss_to(loss, 0, x, labels))
+                        fused = events_ms(lambda: gpu.softmax_cross_entropy_to(loss, 0, dx, x, t))
+                        print(f"  {per_thread} per thread, <= {max_blocks} blocks: loss only (labels) "
+                              f"{only * 1e3:.1f} us = {only / read_once:.2f}x read-once; fused (one-hot) "
+                              f"{fused * 1e3:.1f} us = {fused / moved:.2f}x its traffic", flush=True)
+                finally:
+                    config.NARROW_TILE_PER_THREAD, config.PARTIAL_MAX_BLOCKS = shipped
 
     if want("softmax"):
         with section("softmax"):

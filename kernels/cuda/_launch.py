@@ -74,21 +74,97 @@ def block_reducer(threads, shuffle, use_max):
     return reduce
 
 
+#: Partials each thread of the summing block loads at once (see partials_adder).
+PARTIAL_LOADS = 8
+
+
+@functools.lru_cache(maxsize=None)
+def partials_adder(threads, shuffle):
+    """A device function (partial, buf) -> sum of partial, run by a whole block.
+
+    Each thread adds partial[tid], partial[tid + threads], ... in that
+    order, PARTIAL_LOADS loads issued before the first add (one block
+    waiting out a memory latency per partial was most of the cost), then
+    the block adds its threads' sums: the order depends only on the number
+    of partials and `threads`, so the sum is the same on every run.
+    """
+    block_sum = block_reducer(threads, shuffle, False)
+
+    @cuda.jit(device=True)
+    def add(partial, buf):
+        vals = cuda.local.array(PARTIAL_LOADS, float64)
+        tid = cuda.threadIdx.x
+        P = partial.shape[0]
+        total = 0.0
+        for start in range(0, P, threads * PARTIAL_LOADS):
+            for j in range(PARTIAL_LOADS):
+                i = start + j * threads + tid
+                vals[j] = partial[i] if i < P else 0.0
+            for j in range(PARTIAL_LOADS):
+                total += vals[j]
+        return block_sum(buf, total)
+
+    return add
+
+
 @functools.lru_cache(maxsize=None)
 def _sum_partials_kernel(threads, shuffle):
-    block_sum = block_reducer(threads, shuffle, False)
+    add = partials_adder(threads, shuffle)
 
     @cuda.jit
     def kernel(out, k, partial, scale):
         buf = cuda.shared.array(threads, float64)
-        total = 0.0
-        for i in range(cuda.threadIdx.x, partial.shape[0], threads):
-            total += partial[i]
-        total = block_sum(buf, total)
+        total = add(partial, buf)
         if cuda.threadIdx.x == 0:
             out[k] = total * scale
 
     return kernel
+
+
+@functools.lru_cache(maxsize=None)
+def last_block_finisher(threads, shuffle):
+    """A device function (out, k, scale, partial, done, block_total, buf) that
+    every thread of every block calls at its end: the block's total goes to
+    partial[blockIdx.x], and the last block to finish adds all partials
+    (partials_adder: the same order, so the same bits, as sum_partials)
+    into out[k] = scale * sum.  One launch instead of a kernel and
+    sum_partials.
+
+    done: a (1,) uint32 device array holding 0 (done_counter()); the last
+    block sets it back to 0.  The fence makes a block's partial visible to
+    every other block before the counter says it is there.
+    """
+    add = partials_adder(threads, shuffle)
+
+    @cuda.jit(device=True)
+    def finish(out, k, scale, partial, done, block_total, buf):
+        tid = cuda.threadIdx.x
+        if tid == 0:
+            partial[cuda.blockIdx.x] = block_total
+            cuda.threadfence()
+            last = cuda.atomic.add(done, 0, 1) == cuda.gridDim.x - 1
+            buf[0] = 1.0 if last else 0.0
+        cuda.syncthreads()
+        last = buf[0] != 0.0
+        cuda.syncthreads()
+        if last:
+            cuda.threadfence()
+            total = add(partial[:cuda.gridDim.x], buf)
+            if tid == 0:
+                out[k] = total * scale
+                done[0] = 0
+
+    return finish
+
+
+_DONE = []
+
+
+def done_counter():
+    """The (1,) uint32 device counter of last_block_finisher, made once, 0 between launches."""
+    if not _DONE:
+        _DONE.append(cuda.to_device(np.zeros(1, np.uint32)))
+    return _DONE[0]
 
 
 def sum_partials(out, k, partial, scale):

@@ -16,6 +16,12 @@ THREADS = 256
 #: leaves a second, partial wave of blocks at the end of a large launch.
 MAX_BLOCKS = 16384
 
+#: Kernels that leave one partial result per block (the fused loss) launch
+#: at most this many blocks, about one full wave of 256-thread blocks on an
+#: H100 (132 SMs x 8), and walk the rest by grid stride: the partials, which
+#: one more block then adds up, stay few.
+PARTIAL_MAX_BLOCKS = 1056
+
 #: Rows up to this many columns get one thread each (a warp then reads 32
 #: consecutive rows, whole cache lines); wider rows get one block each, with
 #: the row's max and sum reduced in shared memory.

@@ -35,12 +35,29 @@ def exp_shifted_row(buf, o, C):
     return z
 
 
-@cuda.jit(device=True)
-def stage_rows(buf, src, r0, n_rows, C, threads):
-    """buf[:n_rows * C] = rows r0.. of src (flat (N * C,)), read coalesced by the block."""
-    base = r0 * C
-    for e in range(cuda.threadIdx.x, n_rows * C, threads):
-        buf[e] = src[base + e]
+@functools.lru_cache(maxsize=None)
+def tile_stager(dtype_name, threads, per_thread):
+    """A device function (buf, src, r0, n_rows, C): buf[:n_rows * C] = rows r0..
+    of src (flat (N * C,)), read coalesced by the block (n_rows * C <=
+    threads * per_thread).  Each thread issues all its per_thread loads
+    before it stores any (they go through registers): a loop that stored
+    each value as it came would wait out one memory latency per element,
+    and the block would keep a single load per thread in flight."""
+    dtype = float32 if dtype_name == "float32" else float64
+
+    @cuda.jit(device=True)
+    def stage(buf, src, r0, n_rows, C):
+        base, n = r0 * C, n_rows * C
+        tid = cuda.threadIdx.x
+        vals = cuda.local.array(per_thread, dtype)  # a fixed size: unrolled into registers
+        for j in range(per_thread):
+            if tid + j * threads < n:
+                vals[j] = src[base + tid + j * threads]
+        for j in range(per_thread):
+            if tid + j * threads < n:
+                buf[tid + j * threads] = vals[j]
+
+    return stage
 
 
 @cuda.jit(device=True)
@@ -51,15 +68,16 @@ def unstage_rows(dst, buf, r0, n_rows, C, threads):
         dst[base + e] = buf[e]
 
 
-def rows_per_tile(threads, C):
+def rows_per_tile(threads, per_thread, C):
     """Rows of C columns a block stages at once: at most one per thread, within the tile."""
-    return min(threads, threads * config.NARROW_TILE_PER_THREAD // C)
+    return min(threads, threads * per_thread // C)
 
 
 @functools.lru_cache(maxsize=None)
-def _softmax_narrow(dtype_name, threads):
+def _softmax_narrow(dtype_name, threads, per_thread):
     dtype = float32 if dtype_name == "float32" else float64
-    tile = threads * config.NARROW_TILE_PER_THREAD
+    tile = threads * per_thread
+    stage_rows = tile_stager(dtype_name, threads, per_thread)
 
     @cuda.jit
     def kernel(out, x, N, C, rows):
@@ -69,7 +87,7 @@ def _softmax_narrow(dtype_name, threads):
         for t in range(cuda.blockIdx.x, (N + rows - 1) // rows, cuda.gridDim.x):
             r0 = t * rows
             n_rows = min(rows, N - r0)
-            stage_rows(buf, x, r0, n_rows, C, threads)
+            stage_rows(buf, x, r0, n_rows, C)
             cuda.syncthreads()
             if tid < n_rows:
                 o = tid * C
@@ -133,9 +151,10 @@ def softmax_rows(out, x):
     N, C = x.shape
     threads = config.THREADS
     if C <= config.NARROW_COLUMNS:
-        rows = rows_per_tile(threads, C)
+        per_thread = config.NARROW_TILE_PER_THREAD
+        rows = rows_per_tile(threads, per_thread, C)
         blocks = max(1, min(-(-N // rows), config.MAX_BLOCKS))
-        kernel = _softmax_narrow(np.dtype(x.dtype).name, threads)
+        kernel = _softmax_narrow(np.dtype(x.dtype).name, threads, per_thread)
         kernel[blocks, threads](out.reshape(N * C), x.reshape(N * C), N, C, rows)
     else:
         kernel = _softmax_wide(threads, shuffle_enabled(threads))

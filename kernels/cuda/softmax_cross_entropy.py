@@ -2,12 +2,13 @@
 the scores (twin of fastnp.kernels.cpu.softmax_cross_entropy).
 
 Launch: as softmax_rows (narrow rows staged through shared memory by
-tiles, one thread per row of a tile; one block per wide row).  Each thread
-keeps its rows' loss in float64, each block reduces its threads' sums in
-shared memory into one per-block partial, and one more block adds the
-partials in a fixed order (_launch.sum_partials): the loss is the same on
-every run, and it can stay on the device (training loops write it straight
-into their cost history).
+tiles, one thread per row of a tile; one block per wide row), with at most
+config.PARTIAL_MAX_BLOCKS blocks.  Each thread keeps its rows' loss in
+float64, each block reduces its threads' sums in shared memory into one
+per-block partial, and the last block to finish adds the partials in a
+fixed order (_launch.last_block_finisher): one launch, the loss is the same
+on every run, and it can stay on the device (training loops write it
+straight into their cost history).
 
 Targets come as (N, C) rows or as (N,) integer labels; labels are read one
 per row (a tenth of the bytes at 10 classes, no staging).  The loss-only
@@ -22,26 +23,28 @@ from numba import cuda, float32, float64
 
 from ..cpu.softmax_cross_entropy import target_weight as cpu_target_weight
 from . import config
-from ._launch import block_reducer, scratch, shuffle_enabled, sum_partials
+from ._launch import block_reducer, done_counter, last_block_finisher, scratch, shuffle_enabled
 from .cross_entropy import LOG_GUARD
-from .softmax import exp_shifted_row, rows_per_tile, stage_rows, unstage_rows, wide_row_exp
+from .softmax import exp_shifted_row, rows_per_tile, tile_stager, unstage_rows, wide_row_exp
 
 #: t[i, c] for (N, C) targets, 1.0 or 0.0 for (N,) labels: the CPU twin's function, compiled for the device.
 target_weight = cuda.jit(device=True)(cpu_target_weight.py_func)
 
 
 @functools.lru_cache(maxsize=None)
-def _narrow(dtype_name, threads, shuffle, labels, with_grad):
+def _narrow(dtype_name, threads, per_thread, shuffle, labels, with_grad):
     block_sum = block_reducer(threads, shuffle, False)
     dtype = float32 if dtype_name == "float32" else float64
-    tile = threads * config.NARROW_TILE_PER_THREAD
+    tile = threads * per_thread
     target_tile = 1 if labels else tile  # labels are read straight from global memory
+    stage_rows = tile_stager(dtype_name, threads, per_thread)
+    finish = last_block_finisher(threads, shuffle)
 
     @cuda.jit
-    def kernel(partial, dx, x, t, scale, N, C, rows):
-        """dx, x: flat (N * C,); t: flat (N * C,) targets or (N,) labels;
-        rows: rows per tile (softmax.rows_per_tile).  Without with_grad, dx
-        is not touched."""
+    def kernel(out, k_out, loss_scale, partial, done, dx, x, t, scale, N, C, rows):
+        """out[k_out] = loss_scale * the sum of the row losses; dx, x: flat
+        (N * C,); t: flat (N * C,) targets or (N,) labels; rows: rows per
+        tile (softmax.rows_per_tile).  Without with_grad, dx is not touched."""
         xs = cuda.shared.array(tile, dtype)  # the scores, then the gradient
         ts = cuda.shared.array(target_tile, dtype)
         buf = cuda.shared.array(threads, float64)
@@ -50,14 +53,14 @@ def _narrow(dtype_name, threads, shuffle, labels, with_grad):
         for k in range(cuda.blockIdx.x, (N + rows - 1) // rows, cuda.gridDim.x):
             r0 = k * rows
             n_rows = min(rows, N - r0)
-            stage_rows(xs, x, r0, n_rows, C, threads)
+            label = t[r0 + tid] if labels and tid < n_rows else -1  # in flight with the tile's loads
+            stage_rows(xs, x, r0, n_rows, C)
             if not labels:
-                stage_rows(ts, t, r0, n_rows, C, threads)
+                stage_rows(ts, t, r0, n_rows, C)
             cuda.syncthreads()
             if tid < n_rows:
                 o = tid * C
                 z = exp_shifted_row(xs, o, C)
-                label = t[r0 + tid] if labels else -1
                 if labels and not 0 <= label < C:
                     z = math.nan
                 if z != z:  # a NaN score or a bad label: the loss is NaN whatever the targets
@@ -77,22 +80,23 @@ def _narrow(dtype_name, threads, shuffle, labels, with_grad):
             if with_grad:
                 unstage_rows(dx, xs, r0, n_rows, C, threads)  # dx may be x: the tile was read first
                 cuda.syncthreads()
-        total = block_sum(buf, total)
-        if tid == 0:
-            partial[cuda.blockIdx.x] = total
+        finish(out, k_out, loss_scale, partial, done, block_sum(buf, total), buf)
 
     return kernel
 
 
 @functools.lru_cache(maxsize=None)
-def _wide(threads, shuffle, with_grad):
+def _wide(dtype_name, threads, shuffle, with_grad):
     row_exp = wide_row_exp(threads, shuffle, with_grad)
     block_sum = block_reducer(threads, shuffle, False)
+    finish = last_block_finisher(threads, shuffle)
+    dtype = float32 if dtype_name == "float32" else float64
 
     @cuda.jit
-    def kernel(partial, dx, x, t, scale):
+    def kernel(out, k_out, loss_scale, partial, done, dx, x, t, scale):
         """dx, x: (N, C); t: (N, C) targets or (N,) labels.  Without with_grad,
-        dx is not touched and the exponentials are recomputed instead."""
+        dx is not touched and the exponentials are recomputed instead,
+        rounded to x's dtype as the stored ones are (the same loss bits)."""
         buf = cuda.shared.array(threads, float64)
         N, C = x.shape
         tid = cuda.threadIdx.x
@@ -104,7 +108,7 @@ def _wide(threads, shuffle, with_grad):
             inv_z = 1.0 / z
             row = 0.0
             for c in range(tid, C, threads):
-                p = (dx[i, c] if with_grad else math.exp(x[i, c] - m)) * inv_z
+                p = (dx[i, c] if with_grad else dtype(math.exp(x[i, c] - m))) * inv_z
                 y = target_weight(t, i, c)
                 if with_grad:
                     dx[i, c] = (p - y) * scale
@@ -114,31 +118,30 @@ def _wide(threads, shuffle, with_grad):
             if z != z:
                 row += z
             total += row
-        if tid == 0:
-            partial[cuda.blockIdx.x] = total
+        finish(out, k_out, loss_scale, partial, done, total, buf)
 
     return kernel
 
 
-def _launch_rows(partial_of, dx, x, t, scale, with_grad=True):
-    """Run the narrow or wide kernel; returns partial, the per-block sums (from partial_of(blocks))."""
+def _launch_rows(out, k, loss_scale, dx, x, t, scale, with_grad=True):
+    """out[k] = loss_scale * the sum of the row losses, by the narrow or wide
+    kernel (one launch); dx = (softmax(x) - t) * scale unless not with_grad."""
     N, C = x.shape
     threads = config.THREADS
     shuffle = shuffle_enabled(threads)
     labels = t.ndim == 1
     if C <= config.NARROW_COLUMNS:
-        rows = rows_per_tile(threads, C)
-        blocks = max(1, min(-(-N // rows), config.MAX_BLOCKS))
-        partial = partial_of(blocks)
+        per_thread = config.NARROW_TILE_PER_THREAD
+        rows = rows_per_tile(threads, per_thread, C)
+        blocks = max(1, min(-(-N // rows), config.PARTIAL_MAX_BLOCKS))
         flat = N * C
-        kernel = _narrow(np.dtype(x.dtype).name, threads, shuffle, labels, with_grad)
-        kernel[blocks, threads](partial, dx.reshape(flat), x.reshape(flat), t if labels else t.reshape(flat),
-                                scale, N, C, rows)
+        kernel = _narrow(np.dtype(x.dtype).name, threads, per_thread, shuffle, labels, with_grad)
+        kernel[blocks, threads](out, k, loss_scale, scratch("partial", blocks), done_counter(), dx.reshape(flat),
+                                x.reshape(flat), t if labels else t.reshape(flat), scale, N, C, rows)
     else:
-        blocks = min(N, config.MAX_BLOCKS)
-        partial = partial_of(blocks)
-        _wide(threads, shuffle, with_grad)[blocks, threads](partial, dx, x, t, scale)
-    return partial
+        blocks = min(N, config.PARTIAL_MAX_BLOCKS)
+        kernel = _wide(np.dtype(x.dtype).name, threads, shuffle, with_grad)
+        kernel[blocks, threads](out, k, loss_scale, scratch("partial", blocks), done_counter(), dx, x, t, scale)
 
 
 def softmax_cross_entropy_to(loss, k, dx, x, t):
@@ -146,8 +149,7 @@ def softmax_cross_entropy_to(loss, k, dx, x, t):
     softmax_cross_entropy.  loss: (n,) float64 device array.  Nothing waits
     for the device: for training loops that keep their costs there."""
     N = x.shape[0]
-    partial = _launch_rows(lambda blocks: scratch("partial", blocks), dx, x, t, 1.0 / N)
-    sum_partials(loss, k, partial, 1.0 / N)
+    _launch_rows(loss, k, 1.0 / N, dx, x, t, 1.0 / N)
 
 
 def softmax_cross_entropy_rows(dx, x, t, n_total, lo, hi):
@@ -158,8 +160,7 @@ def softmax_cross_entropy_rows(dx, x, t, n_total, lo, hi):
     log(softmax(x)[c] + 1e-9), in float64; a label outside [0, C) makes its row NaN.
     """
     out = scratch("scalar", 1)
-    partial = _launch_rows(lambda blocks: scratch("partial", blocks), dx[lo:hi], x[lo:hi], t[lo:hi], 1.0 / n_total)
-    sum_partials(out, 0, partial, 1.0)
+    _launch_rows(out, 0, 1.0, dx[lo:hi], x[lo:hi], t[lo:hi], 1.0 / n_total)
     return float(out.copy_to_host()[0])
 
 
@@ -175,8 +176,7 @@ def softmax_cross_entropy(dx, x, t):
 def softmax_cross_entropy_loss_to(loss, k, x, t):
     """loss[k] = softmax_cross_entropy_loss(x, t), left on the device (nothing waits)."""
     N = x.shape[0]
-    partial = _launch_rows(lambda blocks: scratch("partial", blocks), x, x, t, 1.0 / N, with_grad=False)
-    sum_partials(loss, k, partial, 1.0 / N)
+    _launch_rows(loss, k, 1.0 / N, x, x, t, 1.0 / N, with_grad=False)
 
 
 def softmax_cross_entropy_loss(x, t):

@@ -27,6 +27,7 @@ CAN_RUN = SIMULATED or cuda.is_available()
 SMALL = {
     "THREADS": 8,
     "MAX_BLOCKS": 3,
+    "PARTIAL_MAX_BLOCKS": 3,
     "NARROW_COLUMNS": 8,
     "NARROW_TILE_PER_THREAD": 2,
     "MATMUL_TILE": {"float32": (8, 8, 4, 2, 2), "float64": (8, 4, 2, 4, 2)},

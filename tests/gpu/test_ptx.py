@@ -32,7 +32,7 @@ pytestmark = pytest.mark.skipif(SIMULATED, reason="compile_ptx needs the real CU
 
 CC = (9, 0)
 FLOATS = (types.float32, types.float64)
-f64, i64 = types.float64, types.int64
+f64, i64, u32 = types.float64, types.int64, types.uint32
 
 
 @pytest.fixture(autouse=True)
@@ -78,18 +78,25 @@ def test_elementwise(dt):
 
 @pytest.mark.parametrize("dt", FLOATS, ids=str)
 def test_rows(dt):
-    compile_for_hopper(softmax._softmax_narrow(str(dt), config.THREADS), (vec(dt), vec(dt), i64, i64, i64))
+    per_thread = config.NARROW_TILE_PER_THREAD
+    ptx = compile_for_hopper(softmax._softmax_narrow(str(dt), config.THREADS, per_thread),
+                             (vec(dt), vec(dt), i64, i64, i64))
+    assert "ld.local" not in ptx and "st.local" not in ptx  # the staged values stay in registers
     for kernel in reducing(softmax._softmax_wide):
         compile_for_hopper(kernel, (mat(dt), mat(dt)))
     for labels, with_grad in itertools.product((False, True), repeat=2):
         # labels: the layers pass int64; GPU labels of other integer types are used as given
         targets = [vec(i64), vec(types.int32)] if labels else [vec(dt)]
         for kernel in reducing(lambda threads, shuffle: softmax_cross_entropy._narrow(
-                str(dt), threads, shuffle, labels, with_grad)):
+                str(dt), threads, per_thread, shuffle, labels, with_grad)):
             for target in targets:
-                compile_for_hopper(kernel, (vec(f64), vec(dt), vec(dt), target, f64, i64, i64, i64))
-        for kernel in reducing(lambda threads, shuffle: softmax_cross_entropy._wide(threads, shuffle, with_grad)):
-            compile_for_hopper(kernel, (vec(f64), mat(dt), mat(dt), vec(i64) if labels else mat(dt), f64))
+                ptx = compile_for_hopper(kernel, (vec(f64), i64, f64, vec(f64), vec(u32), vec(dt), vec(dt), target,
+                                                  f64, i64, i64, i64))
+                assert "ld.local" not in ptx and "st.local" not in ptx
+        for kernel in reducing(lambda threads, shuffle: softmax_cross_entropy._wide(str(dt), threads, shuffle,
+                                                                                    with_grad)):
+            compile_for_hopper(kernel, (vec(f64), i64, f64, vec(f64), vec(u32), mat(dt), mat(dt),
+                                        vec(i64) if labels else mat(dt), f64))
     for kernel in reducing(accuracy._count_correct_partial):
         compile_for_hopper(kernel, (vec(f64), mat(dt), mat(dt)))
         compile_for_hopper(kernel, (vec(f64), mat(dt), vec(i64)))
@@ -129,9 +136,10 @@ def test_affine_and_training(dt):
     compile_for_hopper(affine._column_sums_kernel(*config.COLUMN_BLOCK), (vec(dt), mat(dt)))
     compile_for_hopper(linear_classifier._gather_rows, (mat(dt), mat(dt), mat(i64), i64))
     for classes in (10, config.SMALL_BATCH_CLASSES):
-        compile_for_hopper(linear_classifier._small_batch_loop(str(dt), config.THREADS, classes),
-                           (mat(dt), vec(dt), vec(f64), types.Array(dt, 3, "C"), mat(dt), mat(dt), mat(i64), i64, f64,
-                            i64))
+        ptx = compile_for_hopper(linear_classifier._small_batch_loop(str(dt), config.THREADS, classes),
+                                 (mat(dt), vec(dt), vec(f64), types.Array(dt, 3, "C"), mat(dt), mat(dt), mat(i64), i64,
+                                  f64, i64))
+        assert "ld.local" not in ptx and "st.local" not in ptx  # partial sums and loaded values in registers
     # Its static shared memory (scores, partial sums, row indices) must fit the 48 KB a block may declare.
     assert 8 * (config.SMALL_BATCH_SCORES + config.THREADS * (config.SMALL_BATCH_CLASSES + 1)) <= 48 * 1024
 
