@@ -9,6 +9,9 @@ Rules (README, "GPU"):
 - Asking for "cuda" without numba-cuda or a usable GPU raises RuntimeError
   saying which is missing.  Importing fastnp never needs either: the CUDA
   kernels are imported on first use.
+- The GPU arrays fastnp makes (outputs, gradients, copies of host inputs)
+  come from fastnp's cache of device blocks (fastnp.cuda_pool): a training
+  step reuses the last step's memory instead of allocating and freeing.
 - GPU inputs are not converted on the device: they must already be
   C-contiguous float32 or float64 (TypeError/ValueError otherwise), except
   integer labels, which are one-hot encoded through the host.
@@ -95,9 +98,30 @@ def to_host(x):
     return _as_gpu(x).copy_to_host() if is_gpu_array(x) else x
 
 
+def _pool():
+    """fastnp.cuda_pool, which the GPU arrays fastnp makes come from; None under
+    the CUDA simulator, which has no device memory to cache."""
+    from fastnp.kernels.cuda._launch import simulated
+
+    if simulated():
+        return None
+    from fastnp import cuda_pool
+
+    return cuda_pool
+
+
 def empty(device, shape, dtype):
-    """An uninitialized array on `device`."""
-    return np.empty(shape, dtype) if device == "cpu" else _cuda().device_array(shape, dtype)
+    """An uninitialized array on `device` (on the GPU from fastnp's cache: fastnp.cuda_pool)."""
+    if device == "cpu":
+        return np.empty(shape, dtype)
+    pool = _pool()
+    return pool.device_array(shape, dtype) if pool else _cuda().device_array(shape, dtype)
+
+
+def _to_gpu(host):
+    """A GPU copy of a C-contiguous host array (from fastnp's cache)."""
+    pool = _pool()
+    return pool.to_device(host) if pool else _cuda().to_device(host)
 
 
 def as_float(device, x, name, dtype=None, ndims=(1, 2)):
@@ -105,7 +129,7 @@ def as_float(device, x, name, dtype=None, ndims=(1, 2)):
     if device == "cpu":
         return _checks.as_float(x if type(x) is np.ndarray else to_host(x), name, dtype, ndims)
     if not is_gpu_array(x):
-        return _cuda().to_device(_checks.as_float(x, name, dtype, ndims))
+        return _to_gpu(_checks.as_float(x, name, dtype, ndims))
     arr = _as_gpu(x)
     if arr.dtype not in _FLOATS:
         raise TypeError(f"{name} is a {arr.dtype} array on the GPU; fastnp computes in float32 or float64 "
@@ -143,4 +167,4 @@ def as_targets(device, t, name, n, c, dtype, keep_labels=False):
         if keep_labels and arr.shape == (n,) and np.dtype(arr.dtype).kind in "iu" and arr.is_c_contiguous():
             return arr
     targets = _checks.as_targets(to_host(t), name, n, c, dtype, keep_labels)
-    return _cuda().to_device(targets) if device == "cuda" else targets
+    return _to_gpu(targets) if device == "cuda" else targets

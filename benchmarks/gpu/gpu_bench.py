@@ -24,6 +24,7 @@ from numba import cuda
 
 import fastnp
 import fastnp.kernels.cuda as gpu
+from fastnp import cuda_pool
 from fastnp.kernels.cuda import config
 from fastnp.kernels.cuda.matmul import matmul
 
@@ -328,6 +329,11 @@ def main():
 
                 first = first_call_ms(gpu_step)
                 ms = wall_ms(gpu_step, repeats=11)
+                cuda_pool.enabled = False  # plain numba allocations, as before fastnp cached its arrays
+                try:
+                    uncached = wall_ms(gpu_step, repeats=11)
+                finally:
+                    cuda_pool.enabled = True
                 tnet = [torch.as_tensor(net.params[k].copy_to_host(), device="cuda").requires_grad_()
                         for k in ("W1", "b1", "W2", "b2")]
                 txb, ttb = torch.as_tensor(xb, device="cuda"), torch.as_tensor(tb, device="cuda")
@@ -351,7 +357,7 @@ def main():
                 cpu_ms = wall_ms(cpu_step, repeats=3 if batch > 1000 else 7, sync=lambda: None)
                 gpu_only = events_ms(gpu_step, launches=3, repeats=5)
                 row(f"TwoLayerNet step batch {batch} float32{pool_tag}", ms, tms,
-                    f"GPU time {gpu_only:.2f} ms; "
+                    f"GPU time {gpu_only:.2f} ms; {uncached:.2f} ms without fastnp's array cache; "
                     f"fastnp CPU path {cpu_ms:.1f} ms on this machine's CPU: GPU {cpu_ms / ms:.1f}x faster", first)
 
     if want("sgd"):
