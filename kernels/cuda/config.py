@@ -56,6 +56,9 @@ SPLIT_K_MIN_TILES = 132
 SPLIT_K_TARGET_BLOCKS = 264
 SPLIT_K_MIN_STEPS = 16
 
+#: EXPERIMENT (run 9 decides; one of the two paths goes): narrow loss rows in registers.
+NARROW_LOSS_REGISTERS = True
+
 #: Narrow-row kernels stage tiles of THREADS * NARROW_TILE_PER_THREAD
 #: elements through shared memory (16 KB per float64 tile at 256 threads):
 #: 204 rows of the course's 10 classes.

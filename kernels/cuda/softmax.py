@@ -102,6 +102,48 @@ def _softmax_narrow(dtype_name, threads, per_thread):
 
 
 @functools.lru_cache(maxsize=None)
+def register_row_exp(C):
+    """A device function (v, x, i) -> z for rows of exactly C columns:
+    v[:C] = exp(x[i] - the row's max), in v's dtype, and z = their sum in
+    float64 (NaN for a NaN in the row).  Built per C so that its loops
+    unroll and a local v: (C,) lives in registers; the C loads of the row
+    are all in flight together."""
+
+    @cuda.jit(device=True)
+    def row_exp(v, x, i):
+        for c in range(C):
+            v[c] = x[i, c]
+        m = v[0]
+        for c in range(1, C):
+            m = v[c] if v[c] > m else m
+        z = 0.0
+        for c in range(C):
+            e = math.exp(v[c] - m)
+            v[c] = e
+            z += e
+        return z
+
+    return row_exp
+
+
+@functools.lru_cache(maxsize=None)
+def _softmax_narrow_registers(dtype_name, C):
+    dtype = float32 if dtype_name == "float32" else float64
+    row_exp = register_row_exp(C)
+
+    @cuda.jit
+    def kernel(out, x):
+        """out, x: (N, C); one thread per row (grid stride), the row in registers."""
+        v = cuda.local.array(C, dtype)
+        for i in range(cuda.grid(1), x.shape[0], cuda.gridsize(1)):
+            z = row_exp(v, x, i)
+            for c in range(C):
+                out[i, c] = v[c] / z
+
+    return kernel
+
+
+@functools.lru_cache(maxsize=None)
 def wide_row_exp(threads, shuffle, store):
     """A device function (out, x, i, buf) -> (m, z) run by a whole block on row i
     of a wide x: m = the row's max, z = sum of exp(x[i] - m) (float64, NaN for
@@ -150,7 +192,10 @@ def softmax_rows(out, x):
     """out = softmax(x) row by row.  out, x: (N, C) device arrays of one float dtype."""
     N, C = x.shape
     threads = config.THREADS
-    if C <= config.NARROW_COLUMNS:
+    if C <= min(config.NARROW_COLUMNS, 16) and config.NARROW_LOSS_REGISTERS:
+        blocks = max(1, min(-(-N // threads), config.MAX_BLOCKS))
+        _softmax_narrow_registers(np.dtype(x.dtype).name, C)[blocks, threads](out, x)
+    elif C <= config.NARROW_COLUMNS:
         per_thread = config.NARROW_TILE_PER_THREAD
         rows = rows_per_tile(threads, per_thread, C)
         blocks = max(1, min(-(-N // rows), config.MAX_BLOCKS))
