@@ -193,20 +193,20 @@ def main():
                     torch_ms(lambda: torch_labels(False)),
                     f"{ms / read_once:.2f}x the time to read the scores once (target 1.5x); "
                     f"{ms / (read_once + lab_bytes):.2f}x its own traffic (x, labels)", first)
-                # The narrow loss kernel's layouts and block caps (the rows above use the shipped ones).
-                shipped = config.NARROW_LOSS_REGISTERS, config.PARTIAL_MAX_BLOCKS
+                # The narrow loss kernel's tile and block cap (the rows above use the shipped ones).
+                shipped = config.NARROW_TILE_PER_THREAD, config.PARTIAL_MAX_BLOCKS
                 try:
-                    for in_registers, max_blocks in itertools.product((True, False), (1056, 2112, 4224)):
-                        config.NARROW_LOSS_REGISTERS, config.PARTIAL_MAX_BLOCKS = in_registers, max_blocks
+                    for per_thread, max_blocks in itertools.product((4, 8, 16), (1056, 4224)):
+                        config.NARROW_TILE_PER_THREAD, config.PARTIAL_MAX_BLOCKS = per_thread, max_blocks
                         only = events_ms(lambda: gpu.softmax_cross_entropy_loss_to(loss, 0, x, labels))
                         fused = events_ms(lambda: gpu.softmax_cross_entropy_to(loss, 0, dx, x, t))
                         fused_l = events_ms(lambda: gpu.softmax_cross_entropy_to(loss, 0, dx, x, labels))
-                        print(f"  {'registers' if in_registers else 'staged tiles'}, <= {max_blocks} blocks: "
+                        print(f"  {per_thread} per thread, <= {max_blocks} blocks: "
                               f"loss only (labels) {only * 1e3:.1f} us = {only / read_once:.2f}x read-once; "
                               f"fused (one-hot) {fused * 1e3:.1f} us = {fused / moved:.2f}x its traffic; "
                               f"fused (labels) {fused_l * 1e3:.1f} us", flush=True)
                 finally:
-                    config.NARROW_LOSS_REGISTERS, config.PARTIAL_MAX_BLOCKS = shipped
+                    config.NARROW_TILE_PER_THREAD, config.PARTIAL_MAX_BLOCKS = shipped
 
     if want("softmax"):
         with section("softmax"):
@@ -215,14 +215,8 @@ def main():
                 out = cuda.device_array_like(x)
                 first = first_call_ms(lambda: gpu.softmax_rows(out, x))
                 tx = torch.as_tensor(x, device="cuda")
-                config.NARROW_LOSS_REGISTERS = not config.NARROW_LOSS_REGISTERS
-                try:
-                    other = events_ms(lambda: gpu.softmax_rows(out, x))
-                finally:
-                    config.NARROW_LOSS_REGISTERS = not config.NARROW_LOSS_REGISTERS
                 row(f"softmax rows N={N} float32", events_ms(lambda: gpu.softmax_rows(out, x)),
-                    torch_ms(lambda: torch.softmax(tx, dim=1)),
-                    f"{other:.4f} ms with NARROW_LOSS_REGISTERS={not config.NARROW_LOSS_REGISTERS}", first)
+                    torch_ms(lambda: torch.softmax(tx, dim=1)), "", first)
 
     if want("elementwise"):
         with section("elementwise"):

@@ -22,10 +22,12 @@ MAX_BLOCKS = 16384
 #: one more block then adds up, stay few.
 PARTIAL_MAX_BLOCKS = 1056
 
-#: Rows up to this many columns get one thread each (a warp then reads 32
-#: consecutive rows, whole cache lines); wider rows get one block each, with
-#: the row's max and sum reduced in shared memory.
-NARROW_COLUMNS = 32
+#: Rows up to this many columns get one thread each, the row in registers
+#: (kernels built per column count: up to about 20 columns their loops
+#: unroll without local memory, which the compile tier checks at 16); wider
+#: rows get one block each, with the row's max and sum reduced in shared
+#: memory.
+NARROW_COLUMNS = 16
 
 #: Matrix-multiply tiles (BM, BN, BK, TM, TN): a block computes a BM x BN
 #: tile of the output, stepping BK along the inner dimension through shared
@@ -55,9 +57,6 @@ COLUMN_BLOCK = (32, 8)
 SPLIT_K_MIN_TILES = 132
 SPLIT_K_TARGET_BLOCKS = 264
 SPLIT_K_MIN_STEPS = 16
-
-#: EXPERIMENT (run 9 decides; one of the two paths goes): narrow loss rows in registers.
-NARROW_LOSS_REGISTERS = True
 
 #: Narrow-row kernels stage tiles of THREADS * NARROW_TILE_PER_THREAD
 #: elements through shared memory (16 KB per float64 tile at 256 threads):

@@ -24,7 +24,7 @@ from .affine import column_sums
 from .axpy import axpy
 from .cross_entropy import LOG_GUARD
 from .matmul import matmul
-from .softmax import exp_shifted_row
+from .softmax import exp_shifter
 from .softmax_cross_entropy import softmax_cross_entropy_to
 
 
@@ -72,6 +72,7 @@ def _small_batch_loop(dtype_name, threads, classes):
     C = classes
     U = SMALL_BATCH_LOADS
     partial_sums = C * threads
+    exp_shifted = exp_shifter(C)
 
     @cuda.jit
     def kernel(W, b, J_his, W_his, X, Y, rows, row_step, alpha, record_every):
@@ -82,6 +83,7 @@ def _small_batch_loop(dtype_name, threads, classes):
         acc = cuda.local.array(C, float64)
         xs = cuda.local.array(U, dtype)
         ws = cuda.local.array((U, C), dtype)
+        v = cuda.local.array(C, dtype)  # a row's scores, then their exponentials
         tid = cuda.threadIdx.x
         D = W.shape[0]
         m = rows.shape[1]
@@ -120,9 +122,11 @@ def _small_batch_loop(dtype_name, threads, classes):
             loss = 0.0
             if tid < m:
                 o, r = tid * C, batch[tid]
-                z = exp_shifted_row(scores, o, C)
                 for c in range(C):
-                    p = scores[o + c] / z
+                    v[c] = scores[o + c]
+                z = exp_shifted(v)
+                for c in range(C):
+                    p = v[c] / z
                     y = Y[r, c]
                     scores[o + c] = (p - y) / m
                     if y != 0.0:

@@ -3,12 +3,13 @@
 Narrow rows (C <= config.NARROW_COLUMNS, the course's 10 classes): each
 block stages a tile of consecutive rows through shared memory, read and
 written by the whole block with coalesced accesses (the tile is contiguous
-memory), and in between one thread works on each row of the tile.  Thread
-per row straight from global memory would make every load of a warp touch
-32 rows' cache lines, and three passes over them (max, exp, divide) thrash
-the L1.  Wide rows: one block per row (grid-stride over rows), the row's
-max and sum reduced in shared memory (_launch.block_reducer).  A NaN in a
-row makes that row NaN.
+memory), and in between one thread works on each row of the tile, the row
+in registers (kernels built per C, so their loops unroll).  Measured on an
+H100 (benchmarks/gpu/RESULTS.md): thread per row straight from global
+memory makes every load and store of a warp touch 32 rows' cache lines;
+its writes ran at half the staged kernel's speed.  Wide rows: one block per
+row (grid-stride over rows), the row's max and sum reduced in shared
+memory (_launch.block_reducer).  A NaN in a row makes that row NaN.
 """
 import functools
 import math
@@ -20,19 +21,26 @@ from . import config
 from ._launch import block_reducer, shuffle_enabled
 
 
-@cuda.jit(device=True)
-def exp_shifted_row(buf, o, C):
-    """buf[o:o + C] = exp(buf[o:o + C] - their max) by one thread; returns their
-    sum, in float64.  A NaN in the row gives a NaN sum."""
-    m = buf[o]
-    for c in range(1, C):
-        m = buf[o + c] if buf[o + c] > m else m
-    z = 0.0
-    for c in range(C):
-        e = math.exp(buf[o + c] - m)
-        buf[o + c] = e
-        z += e
-    return z
+@functools.lru_cache(maxsize=None)
+def exp_shifter(C):
+    """A device function (v) -> z for rows of exactly C values: v[:C] =
+    exp(v - max(v)) in place, in v's dtype, and z = their sum in float64 (NaN
+    for a NaN in the row).  Built per C: its loops unroll, so a local
+    v: (C,) stays in registers."""
+
+    @cuda.jit(device=True)
+    def exp_shifted(v):
+        m = v[0]
+        for c in range(1, C):
+            m = v[c] if v[c] > m else m
+        z = 0.0
+        for c in range(C):
+            e = math.exp(v[c] - m)
+            v[c] = e
+            z += e
+        return z
+
+    return exp_shifted
 
 
 @functools.lru_cache(maxsize=None)
@@ -74,15 +82,17 @@ def rows_per_tile(threads, per_thread, C):
 
 
 @functools.lru_cache(maxsize=None)
-def _softmax_narrow(dtype_name, threads, per_thread):
+def _softmax_narrow(dtype_name, threads, per_thread, C):
     dtype = float32 if dtype_name == "float32" else float64
     tile = threads * per_thread
     stage_rows = tile_stager(dtype_name, threads, per_thread)
+    exp_shifted = exp_shifter(C)
 
     @cuda.jit
-    def kernel(out, x, N, C, rows):
+    def kernel(out, x, N, rows):
         """out, x: flat (N * C,); rows: rows per tile (rows_per_tile)."""
         buf = cuda.shared.array(tile, dtype)
+        v = cuda.local.array(C, dtype)
         tid = cuda.threadIdx.x
         for t in range(cuda.blockIdx.x, (N + rows - 1) // rows, cuda.gridDim.x):
             r0 = t * rows
@@ -91,54 +101,14 @@ def _softmax_narrow(dtype_name, threads, per_thread):
             cuda.syncthreads()
             if tid < n_rows:
                 o = tid * C
-                z = exp_shifted_row(buf, o, C)
                 for c in range(C):
-                    buf[o + c] = buf[o + c] / z
+                    v[c] = buf[o + c]
+                z = exp_shifted(v)
+                for c in range(C):
+                    buf[o + c] = v[c] / z
             cuda.syncthreads()
             unstage_rows(out, buf, r0, n_rows, C, threads)
             cuda.syncthreads()
-
-    return kernel
-
-
-@functools.lru_cache(maxsize=None)
-def register_row_exp(C):
-    """A device function (v, x, i) -> z for rows of exactly C columns:
-    v[:C] = exp(x[i] - the row's max), in v's dtype, and z = their sum in
-    float64 (NaN for a NaN in the row).  Built per C so that its loops
-    unroll and a local v: (C,) lives in registers; the C loads of the row
-    are all in flight together."""
-
-    @cuda.jit(device=True)
-    def row_exp(v, x, i):
-        for c in range(C):
-            v[c] = x[i, c]
-        m = v[0]
-        for c in range(1, C):
-            m = v[c] if v[c] > m else m
-        z = 0.0
-        for c in range(C):
-            e = math.exp(v[c] - m)
-            v[c] = e
-            z += e
-        return z
-
-    return row_exp
-
-
-@functools.lru_cache(maxsize=None)
-def _softmax_narrow_registers(dtype_name, C):
-    dtype = float32 if dtype_name == "float32" else float64
-    row_exp = register_row_exp(C)
-
-    @cuda.jit
-    def kernel(out, x):
-        """out, x: (N, C); one thread per row (grid stride), the row in registers."""
-        v = cuda.local.array(C, dtype)
-        for i in range(cuda.grid(1), x.shape[0], cuda.gridsize(1)):
-            z = row_exp(v, x, i)
-            for c in range(C):
-                out[i, c] = v[c] / z
 
     return kernel
 
@@ -192,15 +162,12 @@ def softmax_rows(out, x):
     """out = softmax(x) row by row.  out, x: (N, C) device arrays of one float dtype."""
     N, C = x.shape
     threads = config.THREADS
-    if C <= min(config.NARROW_COLUMNS, 16) and config.NARROW_LOSS_REGISTERS:
-        blocks = max(1, min(-(-N // threads), config.MAX_BLOCKS))
-        _softmax_narrow_registers(np.dtype(x.dtype).name, C)[blocks, threads](out, x)
-    elif C <= config.NARROW_COLUMNS:
+    if C <= config.NARROW_COLUMNS:
         per_thread = config.NARROW_TILE_PER_THREAD
         rows = rows_per_tile(threads, per_thread, C)
         blocks = max(1, min(-(-N // rows), config.MAX_BLOCKS))
-        kernel = _softmax_narrow(np.dtype(x.dtype).name, threads, per_thread)
-        kernel[blocks, threads](out.reshape(N * C), x.reshape(N * C), N, C, rows)
+        kernel = _softmax_narrow(np.dtype(x.dtype).name, threads, per_thread, C)
+        kernel[blocks, threads](out.reshape(N * C), x.reshape(N * C), N, rows)
     else:
         kernel = _softmax_wide(threads, shuffle_enabled(threads))
         kernel[min(N, config.MAX_BLOCKS), threads](out, x)

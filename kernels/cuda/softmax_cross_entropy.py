@@ -2,7 +2,8 @@
 the scores (twin of fastnp.kernels.cpu.softmax_cross_entropy).
 
 Launch: as softmax_rows (narrow rows staged through shared memory by
-tiles, one thread per row of a tile; one block per wide row), with at most
+tiles, one thread per row of a tile, the row in registers; one block per
+wide row), with at most
 config.PARTIAL_MAX_BLOCKS blocks.  Each thread keeps its rows' loss in
 float64, each block reduces its threads' sums in shared memory into one
 per-block partial, and the last block to finish adds the partials in a
@@ -25,29 +26,31 @@ from ..cpu.softmax_cross_entropy import target_weight as cpu_target_weight
 from . import config
 from ._launch import block_reducer, done_counter, last_block_finisher, scratch, shuffle_enabled
 from .cross_entropy import LOG_GUARD
-from .softmax import exp_shifted_row, register_row_exp, rows_per_tile, tile_stager, unstage_rows, wide_row_exp
+from .softmax import exp_shifter, rows_per_tile, tile_stager, unstage_rows, wide_row_exp
 
 #: t[i, c] for (N, C) targets, 1.0 or 0.0 for (N,) labels: the CPU twin's function, compiled for the device.
 target_weight = cuda.jit(device=True)(cpu_target_weight.py_func)
 
 
 @functools.lru_cache(maxsize=None)
-def _narrow(dtype_name, threads, per_thread, shuffle, labels, with_grad):
+def _narrow(dtype_name, threads, per_thread, C, shuffle, labels, with_grad):
     block_sum = block_reducer(threads, shuffle, False)
     dtype = float32 if dtype_name == "float32" else float64
     tile = threads * per_thread
     target_tile = 1 if labels else tile  # labels are read straight from global memory
     stage_rows = tile_stager(dtype_name, threads, per_thread)
+    exp_shifted = exp_shifter(C)
     finish = last_block_finisher(threads, shuffle)
 
     @cuda.jit
-    def kernel(out, k_out, loss_scale, partial, done, dx, x, t, scale, N, C, rows):
+    def kernel(out, k_out, loss_scale, partial, done, dx, x, t, scale, N, rows):
         """out[k_out] = loss_scale * the sum of the row losses; dx, x: flat
         (N * C,); t: flat (N * C,) targets or (N,) labels; rows: rows per
         tile (softmax.rows_per_tile).  Without with_grad, dx is not touched."""
         xs = cuda.shared.array(tile, dtype)  # the scores, then the gradient
         ts = cuda.shared.array(target_tile, dtype)
         buf = cuda.shared.array(threads, float64)
+        v = cuda.local.array(C, dtype)  # this thread's row
         tid = cuda.threadIdx.x
         total = 0.0
         for k in range(cuda.blockIdx.x, (N + rows - 1) // rows, cuda.gridDim.x):
@@ -60,14 +63,16 @@ def _narrow(dtype_name, threads, per_thread, shuffle, labels, with_grad):
             cuda.syncthreads()
             if tid < n_rows:
                 o = tid * C
-                z = exp_shifted_row(xs, o, C)
+                for c in range(C):
+                    v[c] = xs[o + c]
+                z = exp_shifted(v)
                 if labels and not 0 <= label < C:
                     z = math.nan
                 if z != z:  # a NaN score or a bad label: the loss is NaN whatever the targets
                     total += z
                 inv_z = 1.0 / z
                 for c in range(C):
-                    p = xs[o + c] * inv_z
+                    p = v[c] * inv_z
                     if labels:
                         y = 1.0 if label == c else 0.0
                     else:
@@ -80,49 +85,6 @@ def _narrow(dtype_name, threads, per_thread, shuffle, labels, with_grad):
             if with_grad:
                 unstage_rows(dx, xs, r0, n_rows, C, threads)  # dx may be x: the tile was read first
                 cuda.syncthreads()
-        finish(out, k_out, loss_scale, partial, done, block_sum(buf, total), buf)
-
-    return kernel
-
-
-@functools.lru_cache(maxsize=None)
-def _narrow_registers(dtype_name, threads, C, shuffle, labels, with_grad):
-    """The narrow kernel built for C columns: one thread per row (grid
-    stride), the row's scores (and targets) loaded into registers all at
-    once, no staging and no block barriers; dx written from registers."""
-    block_sum = block_reducer(threads, shuffle, False)
-    finish = last_block_finisher(threads, shuffle)
-    dtype = float32 if dtype_name == "float32" else float64
-    row_exp = register_row_exp(C)
-
-    @cuda.jit
-    def kernel(out, k_out, loss_scale, partial, done, dx, x, t, scale):
-        """out[k_out] = loss_scale * the sum of the row losses; dx, x: (N, C);
-        t: (N, C) targets or (N,) labels.  Without with_grad, dx is not touched."""
-        buf = cuda.shared.array(threads, float64)
-        v = cuda.local.array(C, dtype)  # the row's exponentials
-        y = cuda.local.array(C, dtype)  # its targets
-        total = 0.0
-        for i in range(cuda.grid(1), x.shape[0], cuda.gridsize(1)):
-            # Every load of the row before any store: dx may alias t or x.
-            label = t[i] if labels else -1
-            for c in range(C):
-                if labels:
-                    y[c] = 1.0 if label == c else 0.0
-                else:
-                    y[c] = t[i, c]
-            z = row_exp(v, x, i)
-            if labels and not 0 <= label < C:
-                z = math.nan
-            if z != z:  # a NaN score or a bad label: the loss is NaN whatever the targets
-                total += z
-            inv_z = 1.0 / z
-            for c in range(C):
-                p = v[c] * inv_z
-                if with_grad:
-                    dx[i, c] = (p - y[c]) * scale
-                if y[c] != 0.0:
-                    total -= y[c] * math.log(p + LOG_GUARD)
         finish(out, k_out, loss_scale, partial, done, block_sum(buf, total), buf)
 
     return kernel
@@ -173,18 +135,14 @@ def _launch_rows(out, k, loss_scale, dx, x, t, scale, with_grad=True):
     threads = config.THREADS
     shuffle = shuffle_enabled(threads)
     labels = t.ndim == 1
-    if C <= min(config.NARROW_COLUMNS, 16) and config.NARROW_LOSS_REGISTERS:
-        blocks = max(1, min(-(-N // threads), config.PARTIAL_MAX_BLOCKS))
-        kernel = _narrow_registers(np.dtype(x.dtype).name, threads, C, shuffle, labels, with_grad)
-        kernel[blocks, threads](out, k, loss_scale, scratch("partial", blocks), done_counter(), dx, x, t, scale)
-    elif C <= config.NARROW_COLUMNS:
+    if C <= config.NARROW_COLUMNS:
         per_thread = config.NARROW_TILE_PER_THREAD
         rows = rows_per_tile(threads, per_thread, C)
         blocks = max(1, min(-(-N // rows), config.PARTIAL_MAX_BLOCKS))
         flat = N * C
-        kernel = _narrow(np.dtype(x.dtype).name, threads, per_thread, shuffle, labels, with_grad)
+        kernel = _narrow(np.dtype(x.dtype).name, threads, per_thread, C, shuffle, labels, with_grad)
         kernel[blocks, threads](out, k, loss_scale, scratch("partial", blocks), done_counter(), dx.reshape(flat),
-                                x.reshape(flat), t if labels else t.reshape(flat), scale, N, C, rows)
+                                x.reshape(flat), t if labels else t.reshape(flat), scale, N, rows)
     else:
         blocks = min(N, config.PARTIAL_MAX_BLOCKS)
         kernel = _wide(np.dtype(x.dtype).name, threads, shuffle, with_grad)

@@ -79,29 +79,22 @@ def test_elementwise(dt):
 @pytest.mark.parametrize("dt", FLOATS, ids=str)
 def test_rows(dt):
     per_thread = config.NARROW_TILE_PER_THREAD
-    ptx = compile_for_hopper(softmax._softmax_narrow(str(dt), config.THREADS, per_thread),
-                             (vec(dt), vec(dt), i64, i64, i64))
-    assert "ld.local" not in ptx and "st.local" not in ptx  # the staged values stay in registers
-    for C in (10, 16):
-        ptx = compile_for_hopper(softmax._softmax_narrow_registers(str(dt), C), (mat(dt), mat(dt)))
-        assert "ld.local" not in ptx and "st.local" not in ptx
+    narrow = (10, config.NARROW_COLUMNS)  # the course's classes, the widest narrow rows
+    for C in narrow:
+        ptx = compile_for_hopper(softmax._softmax_narrow(str(dt), config.THREADS, per_thread, C),
+                                 (vec(dt), vec(dt), i64, i64))
+        assert "ld.local" not in ptx and "st.local" not in ptx  # staged loads and the row stay in registers
     for kernel in reducing(softmax._softmax_wide):
         compile_for_hopper(kernel, (mat(dt), mat(dt)))
     for labels, with_grad in itertools.product((False, True), repeat=2):
         # labels: the layers pass int64; GPU labels of other integer types are used as given
         targets = [vec(i64), vec(types.int32)] if labels else [vec(dt)]
-        for kernel in reducing(lambda threads, shuffle: softmax_cross_entropy._narrow(
-                str(dt), threads, per_thread, shuffle, labels, with_grad)):
-            for target in targets:
-                ptx = compile_for_hopper(kernel, (vec(f64), i64, f64, vec(f64), vec(u32), vec(dt), vec(dt), target,
-                                                  f64, i64, i64, i64))
-                assert "ld.local" not in ptx and "st.local" not in ptx
-        for C in (10, 16):
-            for kernel in reducing(lambda threads, shuffle: softmax_cross_entropy._narrow_registers(
-                    str(dt), threads, C, shuffle, labels, with_grad)):
-                for target in [vec(i64), vec(types.int32)] if labels else [mat(dt)]:
-                    ptx = compile_for_hopper(kernel, (vec(f64), i64, f64, vec(f64), vec(u32), mat(dt), mat(dt), target,
-                                                      f64))
+        for C in narrow:
+            for kernel in reducing(lambda threads, shuffle: softmax_cross_entropy._narrow(
+                    str(dt), threads, per_thread, C, shuffle, labels, with_grad)):
+                for target in targets:
+                    ptx = compile_for_hopper(kernel, (vec(f64), i64, f64, vec(f64), vec(u32), vec(dt), vec(dt), target,
+                                                      f64, i64, i64))
                     assert "ld.local" not in ptx and "st.local" not in ptx
         for kernel in reducing(lambda threads, shuffle: softmax_cross_entropy._wide(str(dt), threads, shuffle,
                                                                                     with_grad)):
