@@ -89,7 +89,17 @@ class BlockCache:
         return sum(size * len(blocks) for size, blocks in self._free.items())
 
 
-_FASTNP_CACHE = BlockCache()
+def _context_cache():
+    """The current CUDA context and fastnp's cache for it.  One cache per
+    context: blocks of one GPU are never lent on another, and a context
+    reset (numba.cuda.close()) drops its cache with it."""
+    from numba import cuda
+
+    context = cuda.current_context()
+    cache = context.extras.get("fastnp.block_cache")
+    if cache is None:
+        cache = context.extras["fastnp.block_cache"] = BlockCache()
+    return context, cache
 
 
 def device_array(shape, dtype):
@@ -105,8 +115,8 @@ def device_array(shape, dtype):
     for i in range(len(shape) - 2, -1, -1):
         strides[i] = strides[i + 1] * shape[i + 1]
     nbytes = int(np.prod(shape)) * dtype.itemsize
-    gpu_data = _FASTNP_CACHE.lend(cuda.current_context(), max(nbytes, 1))
-    return DeviceNDArray(shape, tuple(strides), dtype, gpu_data=gpu_data)
+    context, cache = _context_cache()
+    return DeviceNDArray(shape, tuple(strides), dtype, gpu_data=cache.lend(context, max(nbytes, 1)))
 
 
 def to_device(host):
@@ -118,13 +128,13 @@ def to_device(host):
 
 
 def release_cached():
-    """Give fastnp's cached blocks back to the driver (what torch calls empty_cache)."""
-    _FASTNP_CACHE.release()
+    """Give the current GPU's cached blocks back to the driver (what torch calls empty_cache)."""
+    _context_cache()[1].release()
 
 
 def cached_bytes():
-    """Bytes fastnp's cache holds in freed blocks."""
-    return _FASTNP_CACHE.cached_bytes()
+    """Bytes fastnp's cache holds in freed blocks on the current GPU."""
+    return _context_cache()[1].cached_bytes()
 
 
 class PooledMemoryManager(_driver.NumbaCUDAMemoryManager):
