@@ -3,13 +3,12 @@ the scores (twin of fastnp.kernels.cpu.softmax_cross_entropy).
 
 Launch: as softmax_rows (narrow rows staged through shared memory by
 tiles, one thread per row of a tile, the row in registers; one block per
-wide row), with at most
-config.PARTIAL_MAX_BLOCKS blocks.  Each thread keeps its rows' loss in
-float64, each block reduces its threads' sums in shared memory into one
-per-block partial, and the last block to finish adds the partials in a
-fixed order (_launch.last_block_finisher): one launch, the loss is the same
-on every run, and it can stay on the device (training loops write it
-straight into their cost history).
+wide row), with at most config.PARTIAL_MAX_BLOCKS blocks.  Each thread
+keeps its rows' loss in float64, each block reduces its threads' sums in
+shared memory into one per-block partial, and the last block to finish
+adds the partials in a fixed order (_launch.last_block_finisher): one
+launch, the loss is the same on every run, and it can stay on the device
+(training loops write it straight into their cost history).
 
 Targets come as (N, C) rows or as (N,) integer labels; labels are read one
 per row (a tenth of the bytes at 10 classes, no staging).  The loss-only
