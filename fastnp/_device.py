@@ -16,6 +16,7 @@ Rules (README, "GPU"):
   C-contiguous float32 or float64 (TypeError/ValueError otherwise), except
   integer labels, which are one-hot encoded through the host.
 """
+import functools
 import importlib.util
 
 import numpy as np
@@ -98,9 +99,11 @@ def to_host(x):
     return _as_gpu(x).copy_to_host() if is_gpu_array(x) else x
 
 
+@functools.lru_cache(maxsize=None)
 def _pool():
     """fastnp.cuda_pool, which the GPU arrays fastnp makes come from; None under
-    the CUDA simulator, which has no device memory to cache."""
+    the CUDA simulator, which has no device memory to cache (set before numba
+    is imported, so fixed for the process)."""
     from fastnp.kernels.cuda._launch import simulated
 
     if simulated():

@@ -58,7 +58,7 @@ class BlockCache:
         """An owned numba pointer to a block of at least `size` bytes."""
         size = rounded(size)
         free = self._free[size]
-        ptr = free.pop() if free else self._new_block(size)
+        ptr = free.pop() if free else self._new_block(context, size)
         lent = self._lent
 
         def give_back():
@@ -69,13 +69,14 @@ class BlockCache:
         lent[ptr] = mem  # the owned pointer below refers to mem weakly: keep it alive
         return mem.own()
 
-    def _new_block(self, size):
+    def _new_block(self, context, size):
         try:
             return _driver.driver.cuMemAlloc(size)
         except _driver.CudaAPIError as err:
             if err.code != _driver.binding.CUresult.CUDA_ERROR_OUT_OF_MEMORY:
                 raise
             self.release()
+            context.deallocations.clear()  # numba's own pending frees, too
             return _driver.driver.cuMemAlloc(size)
 
     def release(self):
