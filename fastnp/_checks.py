@@ -8,6 +8,7 @@ Rules (see README, "Input handling"):
   arrays are never written to;
 - shapes are checked and reported by argument name in ValueError.
 """
+import math
 import numbers
 import operator
 
@@ -150,7 +151,7 @@ def real(value, name, minimum=None):
         if not (isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf"):
             raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
     value = float(value)
-    if not np.isfinite(value):
+    if not math.isfinite(value):
         raise ValueError(f"{name} must be finite, got {value}")
     if minimum is not None and value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value}")
