@@ -1,12 +1,13 @@
 """`fastnp bench`: fastnp, the textbook numpy version and torch, side by side.
 
-Every case is timed for each implementation in one process, each in its own
-block after its own warm-up, as the median of several samples (see
-fastnp.timing).  The ratios are textbook / fastnp and torch / fastnp, so
-above 1 means fastnp is faster.
+Every case is timed for each implementation in one process, in blocks taken
+round-robin, each block after a pause and its own warm-up, as the median of
+the blocks' medians (see run_case and fastnp.timing).  The ratios are
+textbook / fastnp and torch / fastnp, so above 1 means fastnp is faster.
 """
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -17,7 +18,7 @@ import numpy as np
 
 import fastnp
 from fastnp import reference
-from fastnp.timing import format_seconds, machine_info, median_time
+from fastnp.timing import format_seconds, machine_info, median_time, settle
 
 try:
     import torch
@@ -33,6 +34,7 @@ class Case:
     flops: float = 0.0  # floating-point operations per call, for GFLOP/s
     repeats: int = 7
     slow_impls: dict = field(default_factory=dict)  # name -> (callable, scale): time one call, multiply
+    blas: bool = True  # calls matrix products (each block must wait for the last block's BLAS threads)
     times: dict = field(default_factory=dict)
 
 
@@ -70,7 +72,7 @@ def case_output_layer(n, dtype):
 
         impls["torch"] = run_torch
     name = f"OutputLayer fwd+bwd N={n} C=10 {np.dtype(dtype).name}"
-    return Case(name, impls, target=">= 3x numpy, >= 2x torch")
+    return Case(name, impls, target=">= 3x numpy, >= 2x torch", blas=False)
 
 
 def case_affine(input_grad=True, dtype=np.float64):
@@ -228,7 +230,7 @@ def case_batch_gd():
 
 def all_cases(quick):
     cases = [
-        case_numerical_gradient(10, 20, sliced=1000 if quick else None),
+        case_numerical_gradient(10, 20, sliced=500 if quick else None),
         case_sgd(10, 3000),
         case_sgd(1, 2000 if quick else 10000),  # --quick: a fifth of the epoch (per-update cost is the same)
         case_batch_gd(),
@@ -247,6 +249,7 @@ def matmul_peak(n=100, k=3072, m=1024):
     """GFLOP/s of numpy's x @ W at the Affine shape: the machine's matmul peak there."""
     rng = np.random.default_rng(7)
     x, W = rng.standard_normal((n, k)), rng.standard_normal((k, m))
+    settle()
     return 2 * n * k * m / median_time(lambda: x @ W) / 1e9
 
 
@@ -257,16 +260,36 @@ def gather_bound(steps=3000, rows=10):
 
     X = np.random.default_rng(8).standard_normal((10000, 3072))
     gather_rows_sum(X, 10, rows, 0)
+    settle()
     return median_time(lambda: gather_rows_sum(X, steps, rows, 1), repeats=3, min_sample_s=0)
 
 
 def run_case(case, quick):
-    repeats = 3 if quick else case.repeats
-    for name, fn in case.impls.items():
-        # Only fastnp compiles on its first calls; the peers need one warm-up call.
-        case.times[name] = median_time(fn, repeats=repeats, min_sample_s=0.01 if quick else 0.05,
-                                       warmup=2 if name == "fastnp" else 1)
+    """Times each implementation in blocks taken round-robin, so that a slow
+    spell of a shared machine falls on every implementation alike: each
+    block settles (the previous library's BLAS threads go to sleep), warms
+    up and takes its samples; the reported time is the median of the blocks'
+    medians.  `--quick` takes one sample per block."""
+    samples = 3 if quick else case.repeats
+    rounds = min(3, samples)
+    per_block = -(-samples // rounds)
+    medians = {name: [] for name in case.impls}
+    for round_ in range(rounds):
+        for name, fn in case.impls.items():
+            if case.blas or round_ == 0:
+                settle()
+            # Only fastnp compiles on its first calls.  Later blocks warm up (wake
+            # their thread pools) with one call unless a call lasts long enough
+            # that waking them does not count.
+            if round_ == 0:
+                warmup = 2 if name == "fastnp" else 1
+            else:
+                warmup = 1 if medians[name][0] < 0.05 else 0
+            medians[name].append(median_time(fn, repeats=per_block, min_sample_s=0.01 if quick else 0.05,
+                                             warmup=warmup))
+    case.times = {name: statistics.median(m) for name, m in medians.items()}
     for name, (fn, scale) in case.slow_impls.items():
+        settle()
         start = time.perf_counter()
         fn()
         case.times[name] = (time.perf_counter() - start) * scale

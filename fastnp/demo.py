@@ -3,7 +3,7 @@ import numpy as np
 
 import fastnp
 from fastnp import reference
-from fastnp.timing import format_seconds, machine_info, median_time
+from fastnp.timing import format_seconds, machine_info, median_time, settle
 
 X3 = np.array([[3, -10, 0.7], [9, 15, -1], [-5, 1, -1]])
 T3 = np.array([[0, 1, 0], [1, 0, 0], [0, 0, 1]])
@@ -72,6 +72,9 @@ def main(args):
           f"{info['numba_threads']} numba threads; numpy {info['numpy']}, numba {info['numba']}\n")
     print(f"{'case':40s} {'fastnp':>10s} {'textbook':>10s} {'speed-up':>9s}")
     for name, ours, theirs in timing_cases():
-        t_ours, t_theirs = median_time(ours), median_time(theirs)
+        settle()
+        t_ours = median_time(ours)
+        settle()
+        t_theirs = median_time(theirs)
         print(f"{name:40s} {format_seconds(t_ours):>10s} {format_seconds(t_theirs):>10s} {t_theirs / t_ours:8.2f}x")
     return 0

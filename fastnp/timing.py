@@ -3,12 +3,26 @@
 Each implementation is timed in its own block after its own warm-up (torch
 and numpy keep separate thread pools; interleaving single calls would time
 one library while the other's pool still spins), and the median of several
-samples is reported.
+samples is reported.  Before each block, settle() waits until the previous
+block's BLAS threads have stopped spinning.
 """
 import os
 import platform
 import statistics
 import time
+
+
+# OpenBLAS's worker threads spin for 2**28 TSC cycles (0.1 s at 2.5 GHz) after
+# a call before they sleep.  A library timed right after another library's
+# products shares the cores with those threads: measured here, numpy's Affine
+# forward+backward took 26-46 ms right after fastnp's and 24-34 ms after a
+# 0.3 s pause.  0.2 s covers the spin on any TSC of 1.4 GHz or more.
+BLAS_SETTLE_S = 0.2
+
+
+def settle():
+    """Sleep until the BLAS threads of whatever ran before have gone to sleep."""
+    time.sleep(BLAS_SETTLE_S)
 
 
 def median_time(fn, repeats=7, min_sample_s=0.02, warmup=2):

@@ -24,3 +24,20 @@ def test_bench_case_and_table():
     assert set(case.times) >= {"fastnp", "numpy"} and all(t > 0 for t in case.times.values())
     table = bench.format_table([case])
     assert "OutputLayer fwd+bwd N=100" in table and "vs numpy" in table
+
+
+def test_bench_takes_blocks_in_turn_after_a_pause(monkeypatch):
+    """Each implementation is timed in one block per round, the implementations
+    taking turns, and a BLAS case pauses (settle) before every block."""
+    events = []
+    monkeypatch.setattr(bench, "settle", lambda: events.append("settle"))
+    impls = {name: (lambda name=name: events.append(name)) for name in ("fastnp", "numpy", "torch")}
+    case = bench.run_case(bench.Case("fake", impls, repeats=3), quick=False)
+    assert set(case.times) == set(impls) and all(t > 0 for t in case.times.values())
+    blocks = [e for i, e in enumerate(events) if i and events[i - 1] == "settle"]
+    assert blocks == ["fastnp", "numpy", "torch"] * 3
+    assert events.count("settle") == 9
+
+    events.clear()
+    bench.run_case(bench.Case("fake", impls, repeats=3, blas=False), quick=False)
+    assert events.count("settle") == 3  # the first round only: nothing spins between the later blocks
