@@ -3,7 +3,8 @@ the scores (twin of fastnp.kernels.cpu.softmax_cross_entropy).
 
 Launch: as softmax_rows (narrow rows staged through shared memory by
 tiles, one thread per row of a tile, the row in registers; one block per
-wide row), with at most config.PARTIAL_MAX_BLOCKS blocks.  Each thread
+wide row), with at most config.PARTIAL_MAX_BLOCKS blocks.  The narrow
+loss-only kernel reads each row straight into registers, no staging.  Each thread
 keeps its rows' loss in float64, each block reduces its threads' sums in
 shared memory into one per-block partial, and the last block to finish
 adds the partials in a fixed order (_launch.last_block_finisher): one
@@ -33,10 +34,21 @@ target_weight = cuda.jit(device=True)(cpu_target_weight.py_func)
 
 @functools.lru_cache(maxsize=None)
 def _narrow(dtype_name, threads, per_thread, C, shuffle, labels, with_grad):
+    """The narrow-row kernel.  With with_grad the block stages each tile of
+    rows through shared memory (coalesced loads, and coalesced stores of the
+    gradient).  The loss-only kernel writes nothing, so it skips the staging
+    and its barriers: each thread reads its row straight from global memory
+    into registers, keeping the staged kernel's tiles, rows per thread and
+    order of additions, so that its loss has the fused kernel's bits.  (Run
+    9 of benchmarks/gpu/RESULTS.md measured direct reads at 47 us against 63
+    staged, with one row per thread of the block; this form, with the
+    staged tiles' rows, has not run on a GPU yet.)"""
     block_sum = block_reducer(threads, shuffle, False)
     dtype = float32 if dtype_name == "float32" else float64
+    staged = with_grad
     tile = threads * per_thread
-    target_tile = 1 if labels else tile  # labels are read straight from global memory
+    staged_tile = tile if staged else 1
+    target_tile = tile if staged and not labels else 1  # labels are read straight from global memory
     stage_rows = tile_stager(dtype_name, threads, per_thread)
     exp_shifted = exp_shifter(C)
     finish = last_block_finisher(threads, shuffle)
@@ -46,7 +58,7 @@ def _narrow(dtype_name, threads, per_thread, C, shuffle, labels, with_grad):
         """out[k_out] = loss_scale * the sum of the row losses; dx, x: flat
         (N * C,); t: flat (N * C,) targets or (N,) labels; rows: rows per
         tile (softmax.rows_per_tile).  Without with_grad, dx is not touched."""
-        xs = cuda.shared.array(tile, dtype)  # the scores, then the gradient
+        xs = cuda.shared.array(staged_tile, dtype)  # the scores, then the gradient
         ts = cuda.shared.array(target_tile, dtype)
         buf = cuda.shared.array(threads, float64)
         v = cuda.local.array(C, dtype)  # this thread's row
@@ -56,14 +68,16 @@ def _narrow(dtype_name, threads, per_thread, C, shuffle, labels, with_grad):
             r0 = k * rows
             n_rows = min(rows, N - r0)
             label = t[r0 + tid] if labels and tid < n_rows else -1  # in flight with the tile's loads
-            stage_rows(xs, x, r0, n_rows, C)
-            if not labels:
-                stage_rows(ts, t, r0, n_rows, C)
-            cuda.syncthreads()
+            if staged:
+                stage_rows(xs, x, r0, n_rows, C)
+                if not labels:
+                    stage_rows(ts, t, r0, n_rows, C)
+                cuda.syncthreads()
             if tid < n_rows:
-                o = tid * C
+                o = tid * C  # the row in the tile
+                g = (r0 + tid) * C  # the row in global memory
                 for c in range(C):
-                    v[c] = xs[o + c]
+                    v[c] = xs[o + c] if staged else x[g + c]
                 z = exp_shifted(v)
                 if labels and not 0 <= label < C:
                     z = math.nan
@@ -75,15 +89,16 @@ def _narrow(dtype_name, threads, per_thread, C, shuffle, labels, with_grad):
                     if labels:
                         y = 1.0 if label == c else 0.0
                     else:
-                        y = ts[o + c]
+                        y = ts[o + c] if staged else t[g + c]
                     if with_grad:
                         xs[o + c] = (p - y) * scale
                     if y != 0.0:  # one log per row for one-hot targets
                         total -= y * math.log(p + LOG_GUARD)
-            cuda.syncthreads()
-            if with_grad:
-                unstage_rows(dx, xs, r0, n_rows, C, threads)  # dx may be x: the tile was read first
+            if staged:
                 cuda.syncthreads()
+                if with_grad:
+                    unstage_rows(dx, xs, r0, n_rows, C, threads)  # dx may be x: the tile was read first
+                    cuda.syncthreads()
         finish(out, k_out, loss_scale, partial, done, block_sum(buf, total), buf)
 
     return kernel

@@ -2,11 +2,14 @@
 9.0) at every signature the layers and functions use, with no GPU needed.
 
 The simulator runs kernels as Python and ignores numba's typing; this
-compiles them through NVVM to PTX, which catches typing and lowering errors.
+compiles them through NVVM to PTX, which catches typing and lowering errors,
+and assembles the kernels that keep arrays in registers for sm_90 (nvJitLink)
+to check that none of those arrays spill to local memory.
 Needs numba-cuda with its NVVM (the cu13 extra); not under the simulator.
 """
 import importlib
 import itertools
+import re
 import types as pytypes
 
 import pytest
@@ -58,6 +61,34 @@ def compile_for_hopper(kernel, sig):
     return ptx
 
 
+def assert_in_registers(ptx):
+    """The kernel keeps its arrays in registers: no local memory in the PTX,
+    and none spilled when ptxas (nvJitLink, as numba-cuda links on a GPU)
+    assembles it for sm_90."""
+    assert "ld.local" not in ptx and "st.local" not in ptx
+    registers, spilled = hopper_registers(ptx)
+    assert spilled == 0, f"{spilled} bytes spilled at {registers} registers"
+
+
+def hopper_registers(ptx):
+    """(registers per thread, bytes of spill stores and loads) of a one-kernel
+    PTX module assembled for sm_90 by nvJitLink."""
+    nvjitlink = pytest.importorskip("cuda.bindings.nvjitlink")
+    data = ptx.encode()
+    handle = nvjitlink.create(2, ["-arch=sm_90", "-verbose"])
+    try:
+        nvjitlink.add_data(handle, nvjitlink.InputType.PTX, data, len(data), "kernel.ptx")
+        nvjitlink.complete(handle)
+        log = bytearray(nvjitlink.get_info_log_size(handle))
+        nvjitlink.get_info_log(handle, log)
+    finally:
+        nvjitlink.destroy(handle)
+    log = log.decode()
+    registers = int(re.search(r"Used (\d+) registers", log).group(1))
+    stores, loads = map(int, re.search(r"(\d+) bytes spill stores, (\d+) bytes spill loads", log).groups())
+    return registers, stores + loads
+
+
 def reducing(factory):
     """The kernels a factory builds for the default threads, with and without warp shuffles."""
     return [factory(config.THREADS, shuffle) for shuffle in (False, True)]
@@ -83,7 +114,7 @@ def test_rows(dt):
     for C in narrow:
         ptx = compile_for_hopper(softmax._softmax_narrow(str(dt), config.THREADS, per_thread, C),
                                  (vec(dt), vec(dt), i64, i64))
-        assert "ld.local" not in ptx and "st.local" not in ptx  # staged loads and the row stay in registers
+        assert_in_registers(ptx)  # staged loads and the row stay in registers
     for kernel in reducing(softmax._softmax_wide):
         compile_for_hopper(kernel, (mat(dt), mat(dt)))
     for labels, with_grad in itertools.product((False, True), repeat=2):
@@ -95,7 +126,7 @@ def test_rows(dt):
                 for target in targets:
                     ptx = compile_for_hopper(kernel, (vec(f64), i64, f64, vec(f64), vec(u32), vec(dt), vec(dt), target,
                                                       f64, i64, i64))
-                    assert "ld.local" not in ptx and "st.local" not in ptx
+                    assert_in_registers(ptx)
         for kernel in reducing(lambda threads, shuffle: softmax_cross_entropy._wide(str(dt), threads, shuffle,
                                                                                     with_grad)):
             compile_for_hopper(kernel, (vec(f64), i64, f64, vec(f64), vec(u32), mat(dt), mat(dt),
@@ -129,7 +160,7 @@ def test_matmul(dt, epilogue):
                                           mat(types.boolean), f64, i64))
         # The accumulators and staged values must live in registers: a
         # local-memory array would show up as .local loads and stores.
-        assert "ld.local" not in ptx and "st.local" not in ptx
+        assert_in_registers(ptx)
     compile_for_hopper(matmul._finish_kernel(epilogue),
                        (mat(dt), types.Array(dt, 3, "C"), vec(dt), mat(types.boolean), f64))
 
@@ -142,7 +173,7 @@ def test_affine_and_training(dt):
         ptx = compile_for_hopper(linear_classifier._small_batch_loop(str(dt), config.THREADS, classes),
                                  (mat(dt), vec(dt), vec(f64), types.Array(dt, 3, "C"), mat(dt), mat(dt), mat(i64), i64,
                                   f64, i64))
-        assert "ld.local" not in ptx and "st.local" not in ptx  # partial sums and loaded values in registers
+        assert_in_registers(ptx)  # partial sums and loaded values in registers
     # Its static shared memory (scores, partial sums, row indices) must fit the 48 KB a block may declare.
     assert 8 * (config.SMALL_BATCH_SCORES + config.THREADS * (config.SMALL_BATCH_CLASSES + 1)) <= 48 * 1024
 
