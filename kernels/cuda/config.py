@@ -17,9 +17,11 @@ THREADS = 256
 MAX_BLOCKS = 16384
 
 #: Kernels that leave one partial result per block (the fused loss) launch
-#: at most this many blocks, about one full wave of 256-thread blocks on an
-#: H100 (132 SMs x 8), and walk the rest by grid stride: the partials, which
-#: one more block then adds up, stay few.
+#: at most this many blocks (8 per SM of an H100's 132) and walk the rest by
+#: grid stride: the partials, which the last block then adds up, stay few.
+#: At their 54-95 registers per thread only 2-4 of these 256-thread blocks
+#: are resident per SM, so this is 2-4 waves (benchmarks/gpu/RESULTS.md);
+#: a sweep of 528-4224 moved the loss 15% at most.
 PARTIAL_MAX_BLOCKS = 1056
 
 #: Rows up to this many columns get one thread each, the row in registers
