@@ -3,10 +3,10 @@ the scores (twin of fastnp.kernels.cpu.softmax_cross_entropy).
 
 Launch: as softmax_rows (narrow rows staged through shared memory by
 tiles, one thread per row of a tile, the row in registers; one block per
-wide row), with at most config.PARTIAL_MAX_BLOCKS blocks.  The narrow
-loss-only kernel reads each row straight into registers, no staging.  Each thread
-keeps its rows' loss in float64, each block reduces its threads' sums in
-shared memory into one per-block partial, and the last block to finish
+wide row), with at most config.PARTIAL_MAX_BLOCKS blocks; the narrow
+loss-only kernel reads each row straight into registers, no staging.  Each
+thread keeps its rows' loss in float64, each block reduces its threads' sums
+in shared memory into one per-block partial, and the last block to finish
 adds the partials in a fixed order (_launch.last_block_finisher): one
 launch, the loss is the same on every run, and it can stay on the device
 (training loops write it straight into their cost history).
