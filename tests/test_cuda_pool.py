@@ -83,3 +83,19 @@ def test_disabled_means_plain_numba_allocations(fake_gpu, monkeypatch):
     monkeypatch.setattr(cuda, "device_array", lambda shape, dtype: made.append((shape, dtype)) or "plain")
     assert cuda_pool.device_array((2, 3), np.float32) == "plain"
     assert made == [((2, 3), np.dtype(np.float32))]
+
+
+def test_kernel_work_buffers_are_kept_per_context(fake_gpu):
+    """The kernels' reused buffers (partial sums, split-K products, the
+    last-block counter) live in their context's extras, like the cache."""
+    from fastnp.kernels.cuda import _launch
+
+    _, contexts, current = fake_gpu
+    first = _launch.kept_buffers()
+    first["x"] = "a buffer of the first GPU"
+    current[0] = contexts[1]
+    assert "x" not in _launch.kept_buffers()
+    current[0] = contexts[0]
+    assert _launch.kept_buffers() is first is contexts[0].extras["fastnp.kernels.cuda"]
+    current[0] = object()  # the simulator's context has no extras
+    assert _launch.kept_buffers() is _launch._SIMULATOR_KEPT

@@ -157,14 +157,13 @@ def last_block_finisher(threads, shuffle):
     return finish
 
 
-_DONE = []
-
-
 def done_counter():
-    """The (1,) uint32 device counter of last_block_finisher, made once, 0 between launches."""
-    if not _DONE:
-        _DONE.append(cuda.to_device(np.zeros(1, np.uint32)))
-    return _DONE[0]
+    """The (1,) uint32 device counter of last_block_finisher, made once per
+    CUDA context, 0 between launches."""
+    kept = kept_buffers()
+    if "done" not in kept:
+        kept["done"] = cuda.to_device(np.zeros(1, np.uint32))
+    return kept["done"]
 
 
 def sum_partials(out, k, partial, scale):
@@ -178,21 +177,40 @@ def sum_partials(out, k, partial, scale):
     _sum_partials_kernel(threads, shuffle_enabled(threads))[1, threads](out, k, partial, scale)
 
 
-_SCRATCH = {}
+_SIMULATOR_KEPT = {}
+
+
+def kept_buffers():
+    """The dict of device buffers the kernels keep between calls, one per CUDA
+    context (in numba's context.extras, as fastnp.cuda_pool keeps its
+    cache): a buffer made on one GPU is never used on another, and
+    numba.cuda.close() drops them with their context.  The simulator's one
+    fake context has no extras: a module-level dict there."""
+    extras = getattr(cuda.current_context(), "extras", None)
+    if extras is None:
+        return _SIMULATOR_KEPT
+    return extras.setdefault("fastnp.kernels.cuda", {})
+
+
+def reused_buffer(key, size, dtype, at_least=1):
+    """A (size,) device work buffer of dtype, kept between calls under `key`
+    and grown when a call needs more (to at least `at_least` elements).
+
+    Allocating device memory costs far more than a small kernel.  Reuse is
+    safe because every kernel here runs in order on the default stream: a
+    later launch cannot overwrite a buffer before an earlier one has read it.
+    """
+    kept = kept_buffers()
+    buf = kept.get(key)
+    if buf is None or buf.shape[0] < size:
+        buf = kept[key] = cuda.device_array(max(size, at_least), dtype)
+    return buf[:size]
 
 
 def scratch(name, n):
-    """A (n,) float64 device work buffer, kept between calls under `name`.
-
-    Allocating device memory costs far more than a small kernel, so the
-    per-block partial sums reuse one buffer.  Reuse is safe because every
-    kernel here runs in order on the default stream: a later launch cannot
-    overwrite a buffer before an earlier one has read it.
-    """
-    buf = _SCRATCH.get(name)
-    if buf is None or buf.shape[0] < n:
-        buf = _SCRATCH[name] = cuda.device_array(max(n, 1024), np.float64)
-    return buf[:n]
+    """A (n,) float64 device work buffer kept under `name` (reused_buffer):
+    the per-block partial sums and scalar results."""
+    return reused_buffer(("scratch", name), n, np.float64, at_least=1024)
 
 
 def scalar_result(launch, blocks):

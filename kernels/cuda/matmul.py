@@ -48,7 +48,7 @@ import numpy as np
 from numba import cuda, float32, float64
 
 from . import config
-from ._launch import grid_1d
+from ._launch import grid_1d, reused_buffer
 
 EPILOGUES = ("store", "bias", "bias_relu", "relu_grad", "axpy")
 
@@ -207,17 +207,10 @@ def split_count(M, N, K, tile):
     return max(1, min(-(-config.SPLIT_K_TARGET_BLOCKS // tiles), by_work))
 
 
-_SPLIT_SCRATCH = {}
-
-
 def _split_scratch(shape, dtype):
-    """The (S, M, N) partial-product buffer, reused between calls (default-stream order keeps that safe)."""
+    """The (S, M, N) partial-product buffer, reused between calls (_launch.reused_buffer)."""
     size = shape[0] * shape[1] * shape[2]
-    key = np.dtype(dtype).name
-    buf = _SPLIT_SCRATCH.get(key)
-    if buf is None or buf.shape[0] < size:
-        buf = _SPLIT_SCRATCH[key] = cuda.device_array(size, dtype)
-    return buf[:size].reshape(shape)
+    return reused_buffer(("split-k", np.dtype(dtype).name), size, dtype).reshape(shape)
 
 
 def matmul(out, a, b, *, trans_a=False, trans_b=False, epilogue="store", bias=None, mask=None, alpha=1.0):
