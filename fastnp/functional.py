@@ -94,7 +94,10 @@ def _training_args(on, X, Y, W, b, iterations, alpha, record_every):
     every = 0 if record_every is None else count(record_every, "record_every", 1)
     n_records = 0 if every == 0 else -(-iterations // every)
     J_his = _device.empty(on, iterations, np.float64)
-    W_his = _device.empty(on, (n_records,) + W.shape, W.dtype)
+    if on == "cpu":  # each record one contiguous block: the CPU loops write W.T (see their docstrings)
+        W_his = np.empty((n_records, W.shape[1], W.shape[0]), W.dtype).transpose(0, 2, 1)
+    else:
+        W_his = _device.empty(on, (n_records,) + W.shape, W.dtype)
     # Copies: the loops update them in place and the caller's W, b stay as they were.
     b_shape = b.shape if hasattr(b, "shape") else np.shape(b)
     return X, Y, _copy(on, W), _copy(on, b_work), b_shape, iterations, alpha, every, J_his, W_his

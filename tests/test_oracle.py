@@ -11,6 +11,8 @@ from numpy.testing import assert_allclose
 
 import fastnp
 from fastnp import reference
+from fastnp.kernels import cpu as cpu_kernels
+from fastnp.kernels.cpu import linear_classifier
 
 dtypes = st.sampled_from([np.float32, np.float64])
 seeds = st.integers(0, 2**32 - 1)
@@ -181,6 +183,53 @@ def test_batch_gradient_descent_record_every_and_labels():
     assert_allclose(J, J_all, rtol=1e-15)
     assert_allclose(W_his, W_his_all[[0, 3, 6]], rtol=1e-15)
     assert fastnp.batch_gradient_descent_func(X, labels, W, b, 7, 0.2, record_every=None)[3].shape == (0, 7, 3)
+
+
+@pytest.mark.parametrize("closed_form", [True, False])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n, d, record_every", [(20, 300, 1), (12, 7, 3), (40, 9, 4)])
+def test_batch_gradient_descent_both_ways(monkeypatch, closed_form, dtype, n, d, record_every):
+    """The closed form (Gram matrix, every record from one product) and the
+    textbook loop, each forced on shapes either could get, against the oracle."""
+    monkeypatch.setattr(linear_classifier, "gram_pays", lambda *shape: closed_form)
+    rng = np.random.default_rng(n + d)
+    X, Y = draw(rng, (n, d), dtype), targets(rng, n, 5, dtype, soft=True)
+    W, b = draw(rng, (d, 5), dtype, 0.1), draw(rng, 5, dtype, 0.1)
+    W1, b1, J, W_his = fastnp.batch_gradient_descent_func(X, Y, W, b, 30, 0.5, record_every=record_every)
+    W_n, b_n, J_n, W_his_n = naive.batch_gd(X, Y, W, b, 30, 0.5)
+    rtol = 1e-11 if dtype == np.float64 else 2e-4
+    assert_allclose(J, J_n, rtol)
+    assert W_his.shape == (len(range(0, 30, record_every)), d, 5) and W_his.dtype == dtype
+    for got, want in ((W_his, W_his_n[::record_every]), (W1, W_n), (b1, b_n)):
+        assert_allclose(got, want, rtol, rtol * np.abs(want).max())
+
+
+def test_batch_gradient_descent_takes_the_closed_form_only_for_few_rows():
+    """The course's 20x3072 batch goes through its Gram matrix; a big batch or
+    short run does not (its (N, N) Gram matrix would cost more than it saves)."""
+    assert linear_classifier.gram_pays(20, 3072, 10, 100, 100)
+    assert not linear_classifier.gram_pays(5000, 3072, 10, 10, 10)
+    assert not linear_classifier.gram_pays(300, 200, 10, 10**6, 1)  # more rows than features
+    assert not linear_classifier.gram_pays(20, 3072, 10, 1, 1)
+
+
+def test_training_loops_fill_any_W_his_layout():
+    """The CPU loops write W.T records: into the transposed view that
+    batch_gradient_descent_func allocates (each record one contiguous block),
+    or through a temporary into a C-contiguous W_his, with the same bits."""
+    rng = np.random.default_rng(3)
+    X, Y = rng.standard_normal((20, 50)), targets(rng, 20, 4, np.float64)
+    W, b = 0.1 * rng.standard_normal((50, 4)), np.zeros(4)
+    for name, extra in (("batch_gradient_descent", ()), ("stochastic_gradient_descent", (5,))):
+        results = []
+        for W_his in (np.empty((4, 50, 4)), np.empty((4, 4, 50)).transpose(0, 2, 1)):
+            W1, b1, J = W.copy(), b.copy(), np.empty(10)
+            getattr(cpu_kernels, name)(W1, b1, J, W_his, X, Y, 0.3, *extra, 3, *((9,) if extra else ()))
+            results.append((W1, b1, J, W_his.copy()))
+        for got, want in zip(*results):
+            np.testing.assert_array_equal(got, want, err_msg=name)
+    W_his = fastnp.batch_gradient_descent_func(X, Y, W, b, 5, 0.3)[3]
+    assert all(W_his[i].flags.f_contiguous for i in range(5))
 
 
 @given(seed=seeds, n=st.integers(1, 20), d=st.integers(1, 30), c=st.integers(2, 6), dtype=dtypes)

@@ -75,10 +75,10 @@ def _axpy_2x4(W, c, a, X, r, lo, hi):
 
 
 @njit(cache=True)
-def _record(W_his, Wt, it, record_every):
-    """W_his[it // record_every] = Wt.T when update `it` is one to keep."""
+def _record(Wt_his, Wt, it, record_every):
+    """Wt_his[it // record_every] = Wt when update `it` is one to keep."""
     if record_every > 0 and it % record_every == 0:
-        W_his[it // record_every] = Wt.T
+        Wt_his[it // record_every] = Wt
 
 
 @njit(cache=True)
@@ -157,50 +157,133 @@ def _step_buffers(m, C, dtype):
             np.zeros((n_groups, C, 4), dtype), np.empty((2, 4)))
 
 
-#: Batch gradient descent updates its scores by a recurrence (see
-#: batch_gradient_descent) and recomputes them from W this often, which keeps
-#: their rounding drift at a few ulp.
-SCORES_REFRESH = 16
+#: The closed-form batch loop keeps an (N, N) Gram matrix: at most this many rows.
+GRAM_MAX_ROWS = 4096
+
+
+def gram_pays(N, D, C, iterations, n_records):
+    """True when batch gradient descent on N rows of D features and C classes
+    costs fewer multiply-adds in closed form (_batch_gd_gram) than as the
+    textbook loop (_batch_gd_direct), and its Gram matrix stays small (no
+    more rows than features, at most GRAM_MAX_ROWS)."""
+    closed = N * N * D + iterations * N * N * C + (n_records + 1) * (N + C) * D * C
+    direct = iterations * 2 * N * D * C
+    return N <= min(D, GRAM_MAX_ROWS) and closed < direct
+
+
+def _records_loop(loop, W_his, args_before, args_after):
+    """Run loop(*args_before, records, *args_after), where records: (n, C, D)
+    receives W.T for each kept update and W_his: (n, D, C) is what the caller
+    asked to be filled.  When W_his is the transposed view of a C-contiguous
+    (n, C, D) array (as batch_gradient_descent_func allocates it) the loop
+    writes there directly; otherwise into a temporary copied over after."""
+    records = W_his.transpose(0, 2, 1)
+    if records.flags.c_contiguous and records.flags.writeable:
+        loop(*args_before, records, *args_after)
+        return
+    tmp = np.empty(records.shape, records.dtype)
+    loop(*args_before, tmp, *args_after)
+    records[...] = tmp
 
 
 @njit(cache=True)
-def batch_gradient_descent(W, b, J_his, W_his, X, Y, alpha, record_every):
-    """Full-batch gradient descent, len(J_his) updates, in place on W and b.
+def _batch_gd_gram(W, b, J_his, Wt_his, X, Y, alpha, record_every):
+    """batch_gradient_descent in closed form.  Wt_his: (n, C, D) C-contiguous.
 
-    W: (D, C), b: (C,) updated in place.  J_his: (iterations,) receives the
-    cost before each update.  W_his: (ceil(iterations / record_every), D, C)
-    receives W after updates 0, record_every, 2 * record_every, ...
-    (record_every 0 keeps none).  X: (N, D), Y: (N, C) one-hot or soft.
-
-    With G = (softmax(S) - Y) / N the gradient at the scores S = X W + b,
-    an update is W -= alpha X.T G, b -= alpha G.T 1, so the next scores are
-        S - alpha (X X.T + 1 1.T) G,
-    an (N, N) by (N, C) product instead of (N, D) by (D, C): with the Gram
-    matrix K = X X.T + 1 computed once, each update costs one product with
-    X (for W, which the caller receives and W_his records) instead of two.
-    Every SCORES_REFRESH updates the scores are recomputed from W.
+    With G_s = (softmax(S_s) - Y) / N the gradient at update s and
+    A_t = G_0 + ... + G_(t-1), the weights after t updates are
+        W_t = W_0 - alpha X.T A_t,   b_t = b_0 - alpha 1.T A_t,
+    so their scores are S_t = X W_t + b_t = S_0 - alpha K A_t with the
+    Gram matrix K = X X.T + 1 1.T, (N, N).  The loop therefore needs no
+    (D, C) weights at all: only (N, C) sums.  The kept weights come after it
+    from one product,
+        [W_t0.T; W_t1.T; ...] = B @ [X; W_0.T],  block r of B (C, N + C) = [-alpha A_tr.T | I],
+    an (n C, N + C) by (N + C, D) GEMM that writes every record once,
+    instead of a product, an update and a copy per update.  Scores are
+    computed afresh from A_t each update (no recurrence drift); b follows
+    the textbook's update.
     """
-    N = X.shape[0]
+    N, D = X.shape
     C = W.shape[1]
-    scores = np.empty((N, C), X.dtype)
-    grad = np.empty((N, C), X.dtype)
-    step = np.empty((N, C), X.dtype)
     gram = np.empty((N, N), X.dtype)
     np.dot(X, X.T, gram)
     gram += 1.0
+    scores0 = np.empty((N, C), X.dtype)
+    affine_forward(scores0, X, W, b)
+    scores = np.empty((N, C), X.dtype)
+    grad = np.empty((N, C), X.dtype)
+    grad_sum = np.zeros((N, C), X.dtype)  # A_t
+    n_records = Wt_his.shape[0]
+    coef = np.zeros((n_records, C, N + C), X.dtype)  # the blocks of B
+    for it in range(J_his.shape[0]):
+        np.dot(gram, grad_sum, scores)
+        for i in range(N):
+            for c in range(C):
+                scores[i, c] = scores0[i, c] - alpha * scores[i, c]
+        J_his[it] = softmax_cross_entropy_rows(grad, scores, Y, N, 0, N) / N
+        for c in range(C):
+            db = 0.0
+            for i in range(N):
+                grad_sum[i, c] += grad[i, c]
+                db += grad[i, c]
+            b[c] -= alpha * db
+        if record_every > 0 and it % record_every == 0:
+            r = it // record_every
+            for c in range(C):
+                for i in range(N):
+                    coef[r, c, i] = -alpha * grad_sum[i, c]
+                coef[r, c, N + c] = 1.0
+    if J_his.shape[0] == 0:
+        return
+    stacked = np.empty((N + C, D), X.dtype)  # [X; W_0.T]
+    stacked[:N] = X
+    stacked[N:] = W.T
+    if n_records > 0:
+        np.dot(coef.reshape(n_records * C, N + C), stacked, Wt_his.reshape(n_records * C, D))
+    last = np.zeros((N + C, C), X.dtype)  # [-alpha A_T; I]: the final W = stacked.T @ last
+    for i in range(N):
+        for c in range(C):
+            last[i, c] = -alpha * grad_sum[i, c]
+    for c in range(C):
+        last[N + c, c] = 1.0
+    np.dot(stacked.T, last, W)
+
+
+@njit(cache=True)
+def _batch_gd_direct(W, b, J_his, Wt_his, X, Y, alpha, record_every):
+    """batch_gradient_descent as the textbook loop (a forward and a
+    weight-gradient product per update), for many rows.  Wt_his: (n, C, D)."""
+    N = X.shape[0]
+    scores = np.empty((N, W.shape[1]), X.dtype)
     dW = np.empty_like(W)
     db = np.empty_like(b)
     for it in range(J_his.shape[0]):
-        if it % SCORES_REFRESH == 0:
-            affine_forward(scores, X, W, b)
-        J_his[it] = softmax_cross_entropy_rows(grad, scores, Y, N, 0, N) / N
-        affine_backward_params(dW, db, grad, X)
+        affine_forward(scores, X, W, b)
+        J_his[it] = softmax_cross_entropy_rows(scores, scores, Y, N, 0, N) / N
+        affine_backward_params(dW, db, scores, X)
         axpy_serial(W.reshape(W.size), -alpha, dW.reshape(dW.size))
         axpy_serial(b, -alpha, db)
-        np.dot(gram, grad, step)
-        axpy_serial(scores.reshape(scores.size), -alpha, step.reshape(step.size))
         if record_every > 0 and it % record_every == 0:
-            W_his[it // record_every] = W
+            Wt_his[it // record_every] = W.T
+
+
+def batch_gradient_descent(W, b, J_his, W_his, X, Y, alpha, record_every):
+    """Full-batch gradient descent, len(J_his) updates, in place on W and b.
+
+    W: (D, C) C-contiguous, b: (C,) updated in place.  J_his: (iterations,)
+    receives the cost before each update.  W_his: (ceil(iterations /
+    record_every), D, C) receives W after updates 0, record_every,
+    2 * record_every, ... (record_every 0 keeps none); fastest as the
+    transposed view of a C-contiguous (n, C, D) array (each record is then
+    one contiguous block).  X: (N, D), Y: (N, C) one-hot or soft.
+
+    Few rows (gram_pays): in closed form through the (N, N) Gram matrix,
+    all kept weights in one matrix product at the end (_batch_gd_gram);
+    otherwise the textbook loop (_batch_gd_direct).
+    """
+    N, D = X.shape
+    loop = _batch_gd_gram if gram_pays(N, D, W.shape[1], J_his.shape[0], W_his.shape[0]) else _batch_gd_direct
+    _records_loop(loop, W_his, (W, b, J_his), (X, Y, alpha, record_every))
 
 
 @njit(cache=True)
@@ -231,7 +314,6 @@ def sgd_rows(rows, n, seed):
         _draw_rows(rows[it], order)
 
 
-@njit(cache=True)
 def stochastic_gradient_descent(W, b, J_his, W_his, X, Y, alpha, mini_batch, record_every, seed):
     """Mini-batch SGD, len(J_his) updates, in place on W and b.
 
@@ -240,9 +322,17 @@ def stochastic_gradient_descent(W, b, J_his, W_his, X, Y, alpha, mini_batch, rec
     batch_gradient_descent.  X: (N, D), Y: (N, C).  Each update draws
     `mini_batch` distinct rows (1 <= mini_batch <= N) from numba's generator
     seeded with `seed`, so a seed fixes the run, and is _step on them.
+    """
+    _records_loop(_sgd, W_his, (W, b, J_his), (X, Y, alpha, mini_batch, record_every, seed))
+
+
+@njit(cache=True)
+def _sgd(W, b, J_his, Wt_his, X, Y, alpha, mini_batch, record_every, seed):
+    """stochastic_gradient_descent's loop.  Wt_his: (n, C, D) receives W.T.
 
     Layout: the loop keeps Wt = W.T, (C, D), so each score is a dot product
-    and each update an axpy over the contiguous D-long rows of X and Wt.
+    and each update an axpy over the contiguous D-long rows of X and Wt
+    (and each record a plain copy of Wt).
     """
     N = X.shape[0]
     np.random.seed(seed)
@@ -253,7 +343,7 @@ def stochastic_gradient_descent(W, b, J_his, W_his, X, Y, alpha, mini_batch, rec
     for it in range(J_his.shape[0]):
         _draw_rows(rows, order)
         J_his[it] = _step(Wt, b, X, Y, rows, alpha, scores, targets, groups, group_coef, block)
-        _record(W_his, Wt, it, record_every)
+        _record(Wt_his, Wt, it, record_every)
     W[:] = Wt.T
 
 
