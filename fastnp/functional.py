@@ -112,8 +112,10 @@ def batch_gradient_descent_func(X, Y, W, b, iterations, alpha, record_every=1, d
     given b), J_his: (iterations,) with J_his[i] the cost before update i,
     and W_his: (ceil(iterations / record_every), D, C) with the weights after
     updates 0, record_every, 2 * record_every, ... (record_every=1: after
-    every update; None: none are kept).  On the GPU all four results are
-    device arrays and the loop never waits for the device.
+    every update; None: none are kept).  On the CPU W_his is a transposed
+    view of an (n, C, D) array, so each W_his[i] is one contiguous block.
+    On the GPU all four results are device arrays and the loop never waits
+    for the device.
     """
     on = _device.resolve(device, X, Y, W, b)
     X, Y, W, b_work, b_shape, iterations, alpha, every, J_his, W_his = _training_args(
