@@ -1,13 +1,12 @@
 """`fastnp bench`: fastnp, the textbook numpy version and torch, side by side.
 
 Every case is timed for each implementation in one process, in blocks taken
-round-robin, each block after a pause and its own warm-up, as the median of
+round-robin, each block after a pause and its own warm-up, as the best of
 the blocks' medians (see run_case and fastnp.timing).  The ratios are
 textbook / fastnp and torch / fastnp, so above 1 means fastnp is faster.
 """
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -270,8 +269,10 @@ def run_case(case, quick):
     """Times each implementation in blocks taken round-robin, so that a slow
     spell of a shared machine falls on every implementation alike: each
     block settles (the previous library's BLAS threads go to sleep), warms
-    up and takes its samples; the reported time is the median of the blocks'
-    medians.  `--quick` takes one sample per block."""
+    up and takes its samples.  The reported time is the best of the blocks'
+    medians: another tenant of a shared machine only ever adds time, and a
+    slow spell that covers one or two of an implementation's blocks then
+    does not decide its ratio.  `--quick` takes one sample per block."""
     samples = 3 if quick else case.repeats
     rounds = min(3, samples)
     per_block = -(-samples // rounds)
@@ -289,7 +290,7 @@ def run_case(case, quick):
                 warmup = 1 if medians[name][0] < 0.05 else 0
             medians[name].append(median_time(fn, repeats=per_block, min_sample_s=0.01 if quick else 0.05,
                                              warmup=warmup))
-    case.times = {name: statistics.median(m) for name, m in medians.items()}
+    case.times = {name: min(m) for name, m in medians.items()}
     for name, (fn, scale) in case.slow_impls.items():
         settle()
         start = time.perf_counter()

@@ -41,3 +41,12 @@ def test_bench_takes_blocks_in_turn_after_a_pause(monkeypatch):
     events.clear()
     bench.run_case(bench.Case("fake", impls, repeats=3, blas=False), quick=False)
     assert events.count("settle") == 3  # the first round only: nothing spins between the later blocks
+
+
+def test_bench_reports_each_implementation_at_its_best_block(monkeypatch):
+    """A slow spell over some blocks does not set the time: the best block median does."""
+    block_medians = iter([3.0, 5.0, 1.0, 9.0, 2.0, 4.0])  # fastnp, numpy, fastnp, numpy, ...
+    monkeypatch.setattr(bench, "settle", lambda: None)
+    monkeypatch.setattr(bench, "median_time", lambda fn, **kw: next(block_medians))
+    case = bench.run_case(bench.Case("fake", {"fastnp": lambda: None, "numpy": lambda: None}, repeats=3), quick=False)
+    assert case.times == {"fastnp": 1.0, "numpy": 4.0}
