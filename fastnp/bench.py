@@ -340,12 +340,17 @@ def first_call_costs(compile=True):
     return {k: {"compile": cold[k], "cached": warm[k]} for k in cold}
 
 
+def _format_ratio(r):
+    """Two decimals where a tie is possible (0.97x must not print as 1.0x)."""
+    return f"{r:8.2f}x" if r < 100 else f"{r:8.0f}x"
+
+
 def format_table(cases):
     header = f"{'case':46s} {'fastnp':>10s} {'numpy':>10s} {'torch':>10s} {'vs numpy':>9s} {'vs torch':>9s}  target"
     lines = [header, "-" * len(header)]
     for c in cases:
         t = c.times
-        ratio = lambda other: f"{t[other] / t['fastnp']:8.1f}x" if other in t else f"{'-':>9s}"  # noqa: E731
+        ratio = lambda other: _format_ratio(t[other] / t['fastnp']) if other in t else f"{'-':>9s}"  # noqa: E731
         lines.append(f"{c.name:46s} {format_seconds(t['fastnp']):>10s} {format_seconds(t.get('numpy')):>10s} "
                      f"{format_seconds(t.get('torch')):>10s} {ratio('numpy')} {ratio('torch')}  {c.target}")
     return "\n".join(lines)

@@ -50,3 +50,8 @@ def test_bench_reports_each_implementation_at_its_best_block(monkeypatch):
     monkeypatch.setattr(bench, "median_time", lambda fn, **kw: next(block_medians))
     case = bench.run_case(bench.Case("fake", {"fastnp": lambda: None, "numpy": lambda: None}, repeats=3), quick=False)
     assert case.times == {"fastnp": 1.0, "numpy": 4.0}
+
+
+def test_bench_ratios_show_a_near_tie():
+    assert bench._format_ratio(0.96).strip() == "0.96x"  # not "1.0x"
+    assert bench._format_ratio(5607.04).strip() == "5607x"
