@@ -45,6 +45,25 @@ class LinearBatchGD:
         self.fn()
 
 
+class LinearBatchGDLarge:
+    """batch_gradient_descent_func, 10 updates on 5000x3072: too many rows for
+    the closed form (its 5000x5000 Gram matrix would cost more than it saves),
+    so fastnp runs the textbook's loop; this tracks that it stays there."""
+    params = (["fastnp", "numpy"],)
+    param_names = ["impl"]
+    timeout = 300
+
+    def setup(self, impl):
+        X, Y = cifar_like(np.random.default_rng(9), 5000)
+        W, b = np.zeros((3072, 10)), np.zeros(10)
+        module = fastnp if impl == "fastnp" else reference
+        self.fn = lambda: module.batch_gradient_descent_func(X, Y, W, b, 10, 0.1)
+        warm(self.fn, 1)
+
+    def time_batch_gd_large(self, impl):
+        self.fn()
+
+
 class SGD:
     """stochastic_gradient_descent_func on 10000x3072: 3000 updates of 10 rows, and one epoch of single rows."""
     params = ([10, 1], IMPLS)
