@@ -8,7 +8,7 @@ from numba import njit
 
 from .affine import affine_backward_params, affine_forward
 from .axpy import axpy_serial
-from .softmax_cross_entropy import softmax_cross_entropy_rows
+from .softmax_cross_entropy import log_terms_buffer, softmax_cross_entropy_rows_buffered
 
 
 #: Width of the column tiles of the SGD loop: a tile of Wt (C rows) and of
@@ -82,13 +82,14 @@ def _record(Wt_his, Wt, it, record_every):
 
 
 @njit(cache=True)
-def _step(Wt, b, X, Y, rows, alpha, scores, targets, groups, group_coef, block):
+def _step(Wt, b, X, Y, rows, alpha, scores, targets, groups, group_coef, block, log_terms):
     """One gradient-descent update on the rows `rows` of X; returns their cost before it.
 
     Wt: (C, D) transposed weights and b: (C,), updated in place.  X: (N, D),
     Y: (N, C).  rows: (m,) distinct row indices.  Work buffers: scores,
     targets: (m, C); groups: (ceil(m / 4), 4) int64 and group_coef:
-    (ceil(m / 4), C, 4) for m >= 4 (empty otherwise); block: (2, 4) float64.
+    (ceil(m / 4), C, 4) for m >= 4 (empty otherwise); block: (2, 4) float64;
+    log_terms: log_terms_buffer().
 
     Scores and the update go tile by tile over the D columns (SGD_TILE),
     two classes by four rows at a time (_dot_2x4, _axpy_2x4), so each load
@@ -124,7 +125,7 @@ def _step(Wt, b, X, Y, rows, alpha, scores, targets, groups, group_coef, block):
                 for c in range(C):
                     scores[k, c] += _dot_rows(Wt, c, X, rows[k], lo, hi)
     # scores become the gradient of the mean cost: (softmax - targets) / m
-    cost = softmax_cross_entropy_rows(scores, scores, targets, m, 0, m) / m
+    cost = softmax_cross_entropy_rows_buffered(scores, scores, targets, m, 0, m, log_terms) / m
     for g in range(n_groups):
         for j in range(min(4, m - 4 * g)):
             for c in range(C):
@@ -154,7 +155,7 @@ def _step_buffers(m, C, dtype):
     """The work buffers of _step for m rows and C classes."""
     n_groups = (m + 3) // 4 if m >= 4 else 0
     return (np.empty((m, C), dtype), np.empty((m, C), dtype), np.empty((n_groups, 4), np.int64),
-            np.zeros((n_groups, C, 4), dtype), np.empty((2, 4)))
+            np.zeros((n_groups, C, 4), dtype), np.empty((2, 4)), log_terms_buffer())
 
 
 #: The closed-form batch loop keeps an (N, N) Gram matrix: at most this many rows.
@@ -215,12 +216,13 @@ def _batch_gd_gram(W, b, J_his, Wt_his, X, Y, alpha, record_every):
     grad_sum = np.zeros((N, C), X.dtype)  # A_t
     n_records = Wt_his.shape[0]
     coef = np.zeros((n_records, C, N + C), X.dtype)  # the blocks of B
+    log_terms = log_terms_buffer()
     for it in range(J_his.shape[0]):
         np.dot(gram, grad_sum, scores)
         for i in range(N):
             for c in range(C):
                 scores[i, c] = scores0[i, c] - alpha * scores[i, c]
-        J_his[it] = softmax_cross_entropy_rows(grad, scores, Y, N, 0, N) / N
+        J_his[it] = softmax_cross_entropy_rows_buffered(grad, scores, Y, N, 0, N, log_terms) / N
         for c in range(C):
             db = 0.0
             for i in range(N):
@@ -257,9 +259,10 @@ def _batch_gd_direct(W, b, J_his, Wt_his, X, Y, alpha, record_every):
     scores = np.empty((N, W.shape[1]), X.dtype)
     dW = np.empty_like(W)
     db = np.empty_like(b)
+    log_terms = log_terms_buffer()
     for it in range(J_his.shape[0]):
         affine_forward(scores, X, W, b)
-        J_his[it] = softmax_cross_entropy_rows(scores, scores, Y, N, 0, N) / N
+        J_his[it] = softmax_cross_entropy_rows_buffered(scores, scores, Y, N, 0, N, log_terms) / N
         affine_backward_params(dW, db, scores, X)
         axpy_serial(W.reshape(W.size), -alpha, dW.reshape(dW.size))
         axpy_serial(b, -alpha, db)
@@ -339,10 +342,10 @@ def _sgd(W, b, J_his, Wt_his, X, Y, alpha, mini_batch, record_every, seed):
     Wt = np.ascontiguousarray(W.T)
     order = np.arange(N)
     rows = np.empty(mini_batch, np.int64)
-    scores, targets, groups, group_coef, block = _step_buffers(mini_batch, W.shape[1], X.dtype)
+    buffers = _step_buffers(mini_batch, W.shape[1], X.dtype)
     for it in range(J_his.shape[0]):
         _draw_rows(rows, order)
-        J_his[it] = _step(Wt, b, X, Y, rows, alpha, scores, targets, groups, group_coef, block)
+        J_his[it] = _step(Wt, b, X, Y, rows, alpha, *buffers)
         _record(Wt_his, Wt, it, record_every)
     W[:] = Wt.T
 

@@ -23,6 +23,16 @@ def target_weight(t, i, c):
     return t[i, c]
 
 
+#: Loss terms whose logs the row kernel takes together, in one vectorized loop.
+LOG_BATCH = 128
+
+
+@njit(cache=True)
+def log_terms_buffer():
+    """The work buffer of softmax_cross_entropy_rows_buffered: (2, LOG_BATCH) float64."""
+    return np.empty((2, LOG_BATCH))
+
+
 @njit(cache=True, error_model="numpy", fastmath={"contract"})
 def softmax_cross_entropy_rows(dx, x, t, n_total, lo, hi):
     """Rows lo..hi: dx = (softmax(x) - t) / n_total; returns the sum of row losses.
@@ -32,16 +42,29 @@ def softmax_cross_entropy_rows(dx, x, t, n_total, lo, hi):
     that dtype (one-hot or soft), or (N,) integer labels, which stand for
     one-hot rows without their memory.  dx may be x: each element is read
     before it is overwritten.  A NaN score or a label outside [0, C) makes
-    its row and the loss NaN.
+    its row and the loss NaN.  Loops that call this per update use
+    softmax_cross_entropy_rows_buffered with a buffer they keep.
+    """
+    return softmax_cross_entropy_rows_buffered(dx, x, t, n_total, lo, hi, log_terms_buffer())
+
+
+@njit(cache=True, error_model="numpy", fastmath={"contract"})
+def softmax_cross_entropy_rows_buffered(dx, x, t, n_total, lo, hi, log_terms):
+    """softmax_cross_entropy_rows with its work buffer given: log_terms from
+    log_terms_buffer() (its contents are not kept between calls).
 
     Two steps over the block of rows, which stays in cache: exp(x - row max)
-    (exp_shifted_rows, vectorized), then per row the probabilities, the
-    gradient and the loss, with a log only where the target is non-zero.
+    (exp_shifted_rows, vectorized), then per row the probabilities and the
+    gradient.  Each non-zero target's loss term (its weight and the log's
+    argument) waits in log_terms; their logs are taken LOG_BATCH at a time in
+    a loop that vectorizes, and the terms are still added in row order, so
+    the sum is the one a log per term in the row loop would give.
     """
     exp_shifted_rows(dx, x, lo, hi)
     C = x.shape[1]
     total = 0.0
     scale = 1.0 / n_total
+    n_terms = 0
     for i in range(lo, hi):
         z = dx[i, 0]
         for c in range(1, C):
@@ -55,41 +78,65 @@ def softmax_cross_entropy_rows(dx, x, t, n_total, lo, hi):
             p = dx[i, c] * inv_z
             y = target_weight(t, i, c)
             dx[i, c] = (p - y) * scale
-            if y != 0.0:  # one log per row for one-hot targets
-                total -= y * fast_log(p + LOG_GUARD)
+            if y != 0.0:  # one term per row for one-hot targets
+                log_terms[0, n_terms] = y
+                log_terms[1, n_terms] = p + LOG_GUARD
+                n_terms += 1
+                if n_terms == LOG_BATCH:
+                    total = _add_log_terms(total, log_terms, n_terms)
+                    n_terms = 0
+    return _add_log_terms(total, log_terms, n_terms)
+
+
+@njit(cache=True, error_model="numpy", fastmath={"contract"})
+def _add_log_terms(total, log_terms, n):
+    """total - sum(log_terms[0, k] * log(log_terms[1, k]) for k < n), added in order."""
+    args = log_terms[1]
+    for k in range(np.uint64(n)):
+        args[k] = fast_log(args[k])
+    for k in range(n):
+        total -= log_terms[0, k] * args[k]
     return total
 
 
 @njit(cache=True)
-def _chunk(dx, x, t, with_grad, lo, hi):
+def _chunk(dx, x, t, with_grad, lo, hi, log_terms):
     """Loss sum of rows lo..hi; their gradient goes to dx, or with_grad False
     to a scratch block that stays in cache (dx is then not touched)."""
     if with_grad:
-        return softmax_cross_entropy_rows(dx, x, t, x.shape[0], lo, hi)
+        return softmax_cross_entropy_rows_buffered(dx, x, t, x.shape[0], lo, hi, log_terms)
     scratch = np.empty((hi - lo, x.shape[1]), x.dtype)
-    return softmax_cross_entropy_rows(scratch, x[lo:hi], t[lo:hi], x.shape[0], 0, hi - lo)
+    return softmax_cross_entropy_rows_buffered(scratch, x[lo:hi], t[lo:hi], x.shape[0], 0, hi - lo, log_terms)
+
+
+@njit(cache=True)
+def _one_chunk(dx, x, t, with_grad):
+    """_chunk over all rows (at most ROWS_PER_CHUNK): the small-batch call, kept short."""
+    return _chunk(dx, x, t, with_grad, 0, x.shape[0], log_terms_buffer())
 
 
 @njit(cache=True, parallel=True)
 def _chunks_parallel(partial, dx, x, t, with_grad):
     N = x.shape[0]
+    log_terms = np.empty((partial.shape[0], 2, LOG_BATCH))  # one buffer per chunk, one allocation
     for k in prange(partial.shape[0]):
         lo = k * ROWS_PER_CHUNK
-        partial[k] = _chunk(dx, x, t, with_grad, lo, min(lo + ROWS_PER_CHUNK, N))
+        partial[k] = _chunk(dx, x, t, with_grad, lo, min(lo + ROWS_PER_CHUNK, N), log_terms[k])
 
 
 @njit(cache=True)
 def _chunks_serial(partial, dx, x, t, with_grad):
     N = x.shape[0]
+    log_terms = log_terms_buffer()
     for k in range(partial.shape[0]):
         lo = k * ROWS_PER_CHUNK
-        partial[k] = _chunk(dx, x, t, with_grad, lo, min(lo + ROWS_PER_CHUNK, N))
+        partial[k] = _chunk(dx, x, t, with_grad, lo, min(lo + ROWS_PER_CHUNK, N), log_terms)
 
 
 def _mean_loss(dx, x, t, with_grad):
     N = x.shape[0]
     if N <= ROWS_PER_CHUNK:
-        return _chunk(dx, x, t, with_grad, 0, N) / N
+        return _one_chunk(dx, x, t, with_grad) / N
     partial = np.empty(-(-N // ROWS_PER_CHUNK))
     if use_threads(x.size * 4):
         _chunks_parallel(partial, dx, x, t, with_grad)
