@@ -196,7 +196,7 @@ def main():
                 # The narrow loss kernel's tile and block cap (the rows above use the shipped ones).
                 shipped = config.NARROW_TILE_PER_THREAD, config.PARTIAL_MAX_BLOCKS
                 try:
-                    for per_thread, max_blocks in itertools.product((4, 8, 16), (1056, 4224)):
+                    for per_thread, max_blocks in itertools.product((4, 8, 16), (792, 1056, 1584, 4224)):
                         config.NARROW_TILE_PER_THREAD, config.PARTIAL_MAX_BLOCKS = per_thread, max_blocks
                         only = events_ms(lambda: gpu.softmax_cross_entropy_loss_to(loss, 0, x, labels))
                         fused = events_ms(lambda: gpu.softmax_cross_entropy_to(loss, 0, dx, x, t))

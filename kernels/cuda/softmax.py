@@ -103,9 +103,12 @@ def _softmax_narrow(dtype_name, threads, per_thread, C):
                 o = tid * C
                 for c in range(C):
                     v[c] = buf[o + c]
-                z = exp_shifted(v)
+                # One float64 division a row, then products in x's dtype: a GPU runs
+                # float64 division, and conversions between float32 and float64, at
+                # a fraction of its float32 rate (16 conversions a clock per SM).
+                inv_z = dtype(1.0 / exp_shifted(v))
                 for c in range(C):
-                    buf[o + c] = v[c] / z
+                    buf[o + c] = v[c] * inv_z
             cuda.syncthreads()
             unstage_rows(out, buf, r0, n_rows, C, threads)
             cuda.syncthreads()

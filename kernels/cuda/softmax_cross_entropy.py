@@ -84,16 +84,38 @@ def _narrow(dtype_name, threads, per_thread, C, shuffle, labels, with_grad):
                 if z != z:  # a NaN score or a bad label: the loss is NaN whatever the targets
                     total += z
                 inv_z = 1.0 / z
-                for c in range(C):
-                    p = v[c] * inv_z
-                    if labels:
+                # The row's loss takes one float64 log per non-zero target.  Taken
+                # inside the column loop, a warp would run the log at every column
+                # where any of its 32 rows has its target (up to C logs a row);
+                # instead the loop picks the target's exponential and one log
+                # follows, with the bits of the loop's.
+                if labels:
+                    v_label = 0.0  # v[label] (never indexed by label, which would put v in local memory)
+                    for c in range(C):
                         y = 1.0 if label == c else 0.0
-                    else:
+                        if with_grad:
+                            xs[o + c] = (v[c] * inv_z - y) * scale
+                        v_label = max(v_label, v[c] * y)  # exponentials are >= 0
+                    total -= math.log(v_label * inv_z + LOG_GUARD)
+                else:
+                    hits = 0
+                    v_hit = v[0]
+                    y_hit = 0.0
+                    for c in range(C):
                         y = ts[o + c] if staged else t[g + c]
-                    if with_grad:
-                        xs[o + c] = (p - y) * scale
-                    if y != 0.0:  # one log per row for one-hot targets
-                        total -= y * math.log(p + LOG_GUARD)
+                        if with_grad:
+                            xs[o + c] = (v[c] * inv_z - y) * scale
+                        if y != 0.0:
+                            hits += 1
+                            v_hit = v[c]
+                            y_hit = y
+                    if hits == 1:
+                        total -= y_hit * math.log(v_hit * inv_z + LOG_GUARD)
+                    elif hits > 1:  # soft targets: a log per non-zero target, in column order
+                        for c in range(C):
+                            y = ts[o + c] if staged else t[g + c]
+                            if y != 0.0:
+                                total -= y * math.log(v[c] * inv_z + LOG_GUARD)
             if staged:
                 cuda.syncthreads()
                 if with_grad:

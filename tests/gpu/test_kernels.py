@@ -111,6 +111,13 @@ def test_softmax_and_cross_entropy(launch_config, rng, dtype, classes):
         g_loss = gpu.softmax_cross_entropy(g_dx, *on_device(xs, ts))
         np.testing.assert_allclose(g_dx.copy_to_host(), dx, **tol(dtype))
         np.testing.assert_allclose(g_loss, loss, rtol=1e-6 if dtype == np.float32 else 1e-12)
+        # The loss alone, soft and empty target rows included: the fused loss's bits (see
+        # test_labels_and_loss_only for the simulator's float32).
+        only = gpu.softmax_cross_entropy_loss(*on_device(xs, ts))
+        if np.isnan(g_loss):
+            assert np.isnan(only)
+        else:
+            assert only == (pytest.approx(g_loss, rel=1e-6) if SIMULATED and dtype == np.float32 else g_loss)
 
     xs, ts = np.ascontiguousarray(x[finite]), np.ascontiguousarray(t[finite])
     dx = np.empty_like(xs)
