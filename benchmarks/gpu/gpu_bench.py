@@ -193,20 +193,26 @@ def main():
                     torch_ms(lambda: torch_labels(False)),
                     f"{ms / read_once:.2f}x the time to read the scores once (target 1.5x); "
                     f"{ms / (read_once + lab_bytes):.2f}x its own traffic (x, labels)", first)
-                # The narrow loss kernel's tile and block cap (the rows above use the shipped ones).
-                shipped = config.NARROW_TILE_PER_THREAD, config.PARTIAL_MAX_BLOCKS
+                # Launch settings of the narrow kernels (the rows above use the shipped ones).
+                shipped = config.ROW_THREADS, config.PARTIAL_MAX_BLOCKS, config.LOSS_PAIR_READS
+                out = cuda.device_array_like(x)
                 try:
-                    for per_thread, max_blocks in itertools.product((4, 8, 16), (792, 1056, 1584, 4224)):
-                        config.NARROW_TILE_PER_THREAD, config.PARTIAL_MAX_BLOCKS = per_thread, max_blocks
-                        only = events_ms(lambda: gpu.softmax_cross_entropy_loss_to(loss, 0, x, labels))
+                    for threads, max_blocks in ((128, 1056), (128, 2112), (256, 1056)):
+                        config.ROW_THREADS, config.PARTIAL_MAX_BLOCKS = threads, max_blocks
+                        config.LOSS_PAIR_READS = False
+                        single = events_ms(lambda: gpu.softmax_cross_entropy_loss_to(loss, 0, x, labels))
+                        config.LOSS_PAIR_READS = True
+                        pairs = events_ms(lambda: gpu.softmax_cross_entropy_loss_to(loss, 0, x, labels))
                         fused = events_ms(lambda: gpu.softmax_cross_entropy_to(loss, 0, dx, x, t))
                         fused_l = events_ms(lambda: gpu.softmax_cross_entropy_to(loss, 0, dx, x, labels))
-                        print(f"  {per_thread} per thread, <= {max_blocks} blocks: "
-                              f"loss only (labels) {only * 1e3:.1f} us = {only / read_once:.2f}x read-once; "
-                              f"fused (one-hot) {fused * 1e3:.1f} us = {fused / moved:.2f}x its traffic; "
-                              f"fused (labels) {fused_l * 1e3:.1f} us", flush=True)
+                        soft = events_ms(lambda: gpu.softmax_rows(out, x))
+                        print(f"  {threads} threads, <= {max_blocks} blocks: loss only (labels) read by 8-byte pairs "
+                              f"{pairs * 1e3:.1f} us = {pairs / read_once:.2f}x read-once, by scores {single * 1e3:.1f} "
+                              f"us = {single / read_once:.2f}x; fused (one-hot) {fused * 1e3:.1f} us = "
+                              f"{fused / moved:.2f}x its traffic; fused (labels) {fused_l * 1e3:.1f} us; "
+                              f"softmax rows {soft * 1e3:.1f} us", flush=True)
                 finally:
-                    config.NARROW_TILE_PER_THREAD, config.PARTIAL_MAX_BLOCKS = shipped
+                    config.ROW_THREADS, config.PARTIAL_MAX_BLOCKS, config.LOSS_PAIR_READS = shipped
 
     if want("softmax"):
         with section("softmax"):

@@ -6,8 +6,9 @@ threads: a small array then spans several blocks with ragged edges, and the
 CUDA simulator (one Python thread per GPU thread) stays fast.
 """
 
-#: Threads per block of the 1-D kernels (elementwise, row and flat
-#: reductions).  A power of two: the block reductions halve it.  256 keeps
+#: Threads per block of the 1-D kernels (elementwise, flat and wide-row
+#: reductions; narrow rows take ROW_THREADS).  A power of two: the block
+#: reductions halve it.  256 keeps
 #: 8 warps per block, enough to hide memory latency with several blocks per SM.
 THREADS = 256
 
@@ -19,9 +20,8 @@ MAX_BLOCKS = 16384
 #: Kernels that leave one partial result per block (the fused loss) launch
 #: at most this many blocks (8 per SM of an H100's 132) and walk the rest by
 #: grid stride: the partials, which the last block then adds up, stay few.
-#: At their 54-95 registers per thread only 2-4 of these 256-thread blocks
-#: are resident per SM, so this is 2-4 waves (benchmarks/gpu/RESULTS.md);
-#: a sweep of 528-4224 moved the loss 15% at most.
+#: Sweeps of 528-4224 on an H100 moved the loss kernels 15% at most, with
+#: 1056 at or within 4% of the best (benchmarks/gpu/RESULTS.md, runs 8-13).
 PARTIAL_MAX_BLOCKS = 1056
 
 #: Rows up to this many columns get one thread each, the row in registers
@@ -60,10 +60,31 @@ SPLIT_K_MIN_TILES = 132
 SPLIT_K_TARGET_BLOCKS = 264
 SPLIT_K_MIN_STEPS = 16
 
-#: Narrow-row kernels stage tiles of THREADS * NARROW_TILE_PER_THREAD
-#: elements through shared memory (16 KB per float64 tile at 256 threads):
-#: 204 rows of the course's 10 classes.
-NARROW_TILE_PER_THREAD = 8
+#: Narrow-row kernels (one row per thread) stage each tile of rows through
+#: shared memory by groups of this many threads, a warp, each group its own
+#: rows with its own barrier (syncwarp) instead of the block's
+#: (softmax.row_stager).  On an H100 at 10^6 x 10 float32 and 256 threads
+#: this took the fused loss from 89 to 74 us and softmax rows from 42 to 37
+#: (RESULTS.md, runs 11 and 12).  A power of two up to 32: tests patch it
+#: down so that a small block holds several groups.
+STAGE_GROUP = 32
+
+#: Shared memory for one staged array of a narrow-row tile (the fused loss
+#: stages scores and one-hot targets, beside its reduction buffer, within the
+#: 48 KB a block may declare statically): one row per thread up to this size,
+#: so 256 threads take 256 rows of up to 16 float32 or 10 float64 columns.
+STAGE_BYTES = 20 * 1024
+
+#: Threads per block of the narrow-row kernels (softmax rows and the fused
+#: loss at up to NARROW_COLUMNS classes, one row per thread; a power of
+#: two, for the block reduction of the loss): on an H100 at
+#: 10^6 x 10 float32, 128 ran the fused loss in 70 us against 74 at 256 and
+#: 87 at 512, softmax rows in 34 us against 37 and 57 (RESULTS.md, run 12).
+ROW_THREADS = 128
+
+#: The loss-only kernel reads float32 rows of an even length as 8-byte words,
+#: two scores each (24.1 us against 25.5 at 10^6 x 10 on an H100, run 13).
+LOSS_PAIR_READS = True
 
 #: Linear-classifier loops whose batch is small (rows <= THREADS, rows x
 #: classes <= SMALL_BATCH_SCORES, classes <= SMALL_BATCH_CLASSES) run as one

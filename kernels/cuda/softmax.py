@@ -1,10 +1,10 @@
 """Row-wise numerically stable softmax (twin of fastnp.kernels.cpu.softmax).
 
-Narrow rows (C <= config.NARROW_COLUMNS, the course's 10 classes): each
-block stages a tile of consecutive rows through shared memory, read and
-written by the whole block with coalesced accesses (the tile is contiguous
-memory), and in between one thread works on each row of the tile, the row
-in registers (kernels built per C, so their loops unroll).  Measured on an
+Narrow rows (C <= config.NARROW_COLUMNS, the course's 10 classes): one
+thread per row, the row in registers (kernels built per C, so their loops
+unroll).  A block takes tiles of one row per thread; each warp copies its
+32 rows of the tile (contiguous memory) between global and shared memory
+with coalesced accesses and a warp barrier (row_stager).  Measured on an
 H100 (benchmarks/gpu/RESULTS.md): thread per row straight from global
 memory makes every load and store of a warp touch 32 rows' cache lines;
 its writes ran at half the staged kernel's speed.  Wide rows: one block per
@@ -15,10 +15,10 @@ import functools
 import math
 
 import numpy as np
-from numba import cuda, float32, float64
+from numba import cuda, float32, float64, uint32
 
 from . import config
-from ._launch import block_reducer, shuffle_enabled
+from ._launch import block_reducer, shuffle_enabled, simulated
 
 
 @functools.lru_cache(maxsize=None)
@@ -43,62 +43,96 @@ def exp_shifter(C):
     return exp_shifted
 
 
+def rows_per_tile(threads, C, dtype_name):
+    """Rows of C columns that a block stages at once: one per thread, within
+    config.STAGE_BYTES of shared memory per staged array."""
+    return min(threads, config.STAGE_BYTES // (C * np.dtype(dtype_name).itemsize))
+
+
+def stage_group(threads):
+    """Threads that stage rows together in a block of `threads` (row_stager)."""
+    return min(config.STAGE_GROUP, threads)
+
+
 @functools.lru_cache(maxsize=None)
-def tile_stager(dtype_name, threads, per_thread):
-    """A device function (buf, src, r0, n_rows, C): buf[:n_rows * C] = rows r0..
-    of src (flat (N * C,)), read coalesced by the block (n_rows * C <=
-    threads * per_thread).  Each thread issues all its per_thread loads
-    before it stores any (they go through registers): a loop that stored
-    each value as it came would wait out one memory latency per element,
-    and the block would keep a single load per thread in flight."""
+def row_stager(dtype_name, group, C):
+    """Device functions (stage, unstage) for tiles of narrow rows, one row per
+    thread: the rows of a block's tile are split among groups of `group`
+    consecutive threads (a warp: config.STAGE_GROUP), and each group copies
+    its `group` rows between global memory and its own part of the shared
+    tile, coalesced, with a barrier of the group's threads alone.
+
+    stage(buf, src, r0, n_rows): buf[:n_rows * C] = rows r0.. of src (flat
+    (N * C,)), each group its own rows; the group then synchronizes, so each
+    thread may read its row, buf[tid * C:(tid + 1) * C].
+    unstage(dst, buf, r0, n_rows): the group synchronizes (its threads have
+    written their rows), then copies its rows of buf to dst.  A thread moves
+    the same entries of buf in both, so the next stage needs no barrier.
+
+    A group moves group * C values, C per thread, all loads issued before any
+    store (a thread that stored each value as it came would wait out one
+    memory latency per value).  Every thread of the block must call these,
+    each the same number of times: the CUDA simulator has no syncwarp, and
+    there the group's barrier is the block's.
+    """
     dtype = float32 if dtype_name == "float32" else float64
+    block_barrier = simulated()
 
     @cuda.jit(device=True)
-    def stage(buf, src, r0, n_rows, C):
-        base, n = r0 * C, n_rows * C
-        tid = cuda.threadIdx.x
-        vals = cuda.local.array(per_thread, dtype)  # a fixed size: unrolled into registers
-        for j in range(per_thread):
-            if tid + j * threads < n:
-                vals[j] = src[base + tid + j * threads]
-        for j in range(per_thread):
-            if tid + j * threads < n:
-                buf[tid + j * threads] = vals[j]
+    def group_sync():
+        if block_barrier:
+            cuda.syncthreads()
+        else:
+            lane = cuda.threadIdx.x % 32
+            cuda.syncwarp(uint32(((1 << group) - 1) << (lane - lane % group)))  # the group's lanes of its warp
 
-    return stage
+    @cuda.jit(device=True)
+    def group_rows(n_rows):
+        """(the group's first row in the tile, its values: none past the tile's end, this thread's lane)"""
+        lane = cuda.threadIdx.x % group
+        first = cuda.threadIdx.x - lane
+        return first, min(n_rows - first, group) * C, lane
 
+    @cuda.jit(device=True)
+    def stage(buf, src, r0, n_rows):
+        first, n, lane = group_rows(n_rows)
+        vals = cuda.local.array(C, dtype)  # a fixed size: unrolled into registers
+        for j in range(C):
+            if lane + j * group < n:
+                vals[j] = src[(r0 + first) * C + lane + j * group]
+        for j in range(C):
+            if lane + j * group < n:
+                buf[first * C + lane + j * group] = vals[j]
+        group_sync()
 
-@cuda.jit(device=True)
-def unstage_rows(dst, buf, r0, n_rows, C, threads):
-    """Rows r0.. of dst (flat) = buf[:n_rows * C], written coalesced by the block."""
-    base = r0 * C
-    for e in range(cuda.threadIdx.x, n_rows * C, threads):
-        dst[base + e] = buf[e]
+    @cuda.jit(device=True)
+    def unstage(dst, buf, r0, n_rows):
+        group_sync()
+        first, n, lane = group_rows(n_rows)
+        for j in range(C):
+            if lane + j * group < n:
+                dst[(r0 + first) * C + lane + j * group] = buf[first * C + lane + j * group]
 
-
-def rows_per_tile(threads, per_thread, C):
-    """Rows of C columns a block stages at once: at most one per thread, within the tile."""
-    return min(threads, threads * per_thread // C)
+    return stage, unstage
 
 
 @functools.lru_cache(maxsize=None)
-def _softmax_narrow(dtype_name, threads, per_thread, C):
+def _softmax_narrow(dtype_name, rows, group, C):
     dtype = float32 if dtype_name == "float32" else float64
-    tile = threads * per_thread
-    stage_rows = tile_stager(dtype_name, threads, per_thread)
+    tile = rows * C
+    stage, unstage = row_stager(dtype_name, group, C)
     exp_shifted = exp_shifter(C)
 
     @cuda.jit
-    def kernel(out, x, N, rows):
-        """out, x: flat (N * C,); rows: rows per tile (rows_per_tile)."""
+    def kernel(out, x, N):
+        """out, x: flat (N * C,); tiles of `rows` rows, thread i on row i of each."""
         buf = cuda.shared.array(tile, dtype)
         v = cuda.local.array(C, dtype)
         tid = cuda.threadIdx.x
         for t in range(cuda.blockIdx.x, (N + rows - 1) // rows, cuda.gridDim.x):
             r0 = t * rows
             n_rows = min(rows, N - r0)
-            stage_rows(buf, x, r0, n_rows, C)
-            cuda.syncthreads()
+            stage(buf, x, r0, n_rows)
             if tid < n_rows:
                 o = tid * C
                 for c in range(C):
@@ -109,9 +143,7 @@ def _softmax_narrow(dtype_name, threads, per_thread, C):
                 inv_z = dtype(1.0 / exp_shifted(v))
                 for c in range(C):
                     buf[o + c] = v[c] * inv_z
-            cuda.syncthreads()
-            unstage_rows(out, buf, r0, n_rows, C, threads)
-            cuda.syncthreads()
+            unstage(out, buf, r0, n_rows)  # out may be x: the group read its rows first
 
     return kernel
 
@@ -164,13 +196,13 @@ def _softmax_wide(threads, shuffle):
 def softmax_rows(out, x):
     """out = softmax(x) row by row.  out, x: (N, C) device arrays of one float dtype."""
     N, C = x.shape
-    threads = config.THREADS
     if C <= config.NARROW_COLUMNS:
-        per_thread = config.NARROW_TILE_PER_THREAD
-        rows = rows_per_tile(threads, per_thread, C)
+        threads = config.ROW_THREADS
+        rows = rows_per_tile(threads, C, x.dtype)
         blocks = max(1, min(-(-N // rows), config.MAX_BLOCKS))
-        kernel = _softmax_narrow(np.dtype(x.dtype).name, threads, per_thread, C)
-        kernel[blocks, threads](out.reshape(N * C), x.reshape(N * C), N, rows)
+        kernel = _softmax_narrow(np.dtype(x.dtype).name, rows, stage_group(threads), C)
+        kernel[blocks, threads](out.reshape(N * C), x.reshape(N * C), N)
     else:
+        threads = config.THREADS
         kernel = _softmax_wide(threads, shuffle_enabled(threads))
         kernel[min(N, config.MAX_BLOCKS), threads](out, x)

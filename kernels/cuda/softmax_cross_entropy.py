@@ -1,15 +1,15 @@
 """Fused softmax + cross-entropy: the loss and its gradient in one pass over
 the scores (twin of fastnp.kernels.cpu.softmax_cross_entropy).
 
-Launch: as softmax_rows (narrow rows staged through shared memory by
-tiles, one thread per row of a tile, the row in registers; one block per
-wide row), with at most config.PARTIAL_MAX_BLOCKS blocks; the narrow
-loss-only kernel reads each row straight into registers, no staging.  Each
-thread keeps its rows' loss in float64, each block reduces its threads' sums
-in shared memory into one per-block partial, and the last block to finish
-adds the partials in a fixed order (_launch.last_block_finisher): one
-launch, the loss is the same on every run, and it can stay on the device
-(training loops write it straight into their cost history).
+Launch: as softmax_rows (narrow rows one per thread, the row in registers,
+staged through shared memory by warps; one block per wide row), with at
+most config.PARTIAL_MAX_BLOCKS blocks; the narrow loss-only kernel reads
+each row straight into registers, no staging.  Each thread keeps its rows'
+loss in float64, each block reduces its threads' sums in shared memory into
+one per-block partial, and the last block to finish adds the partials in a
+fixed order (_launch.last_block_finisher): one launch, the loss is the same
+on every run, and it can stay on the device (training loops write it
+straight into their cost history).
 
 Targets come as (N, C) rows or as (N,) integer labels; labels are read one
 per row (a tenth of the bytes at 10 classes, no staging).  The loss-only
@@ -20,45 +20,48 @@ import functools
 import math
 
 import numpy as np
-from numba import cuda, float32, float64
+from numba import cuda, float32, float64, int32
+from numba.cuda import libdevice
 
 from ..cpu.softmax_cross_entropy import target_weight as cpu_target_weight
 from . import config
-from ._launch import block_reducer, done_counter, last_block_finisher, scratch, shuffle_enabled
+from ._launch import block_reducer, done_counter, last_block_finisher, scratch, shuffle_enabled, simulated
 from .cross_entropy import LOG_GUARD
-from .softmax import exp_shifter, rows_per_tile, tile_stager, unstage_rows, wide_row_exp
+from .softmax import exp_shifter, row_stager, rows_per_tile, stage_group, wide_row_exp
 
 #: t[i, c] for (N, C) targets, 1.0 or 0.0 for (N,) labels: the CPU twin's function, compiled for the device.
 target_weight = cuda.jit(device=True)(cpu_target_weight.py_func)
 
 
 @functools.lru_cache(maxsize=None)
-def _narrow(dtype_name, threads, per_thread, C, shuffle, labels, with_grad):
-    """The narrow-row kernel.  With with_grad the block stages each tile of
-    rows through shared memory (coalesced loads, and coalesced stores of the
-    gradient).  The loss-only kernel writes nothing, so it skips the staging
-    and its barriers: each thread reads its row straight from global memory
-    into registers, keeping the staged kernel's tiles, rows per thread and
-    order of additions, so that its loss has the fused kernel's bits.  (Run
-    9 of benchmarks/gpu/RESULTS.md measured direct reads at 47 us against 63
-    staged, with one row per thread of the block; this form, with the
-    staged tiles' rows, has not run on a GPU yet.)"""
+def _narrow(dtype_name, threads, rows, group, C, shuffle, labels, with_grad, pairs):
+    """The narrow-row kernel: tiles of `rows` rows, one per thread.  With
+    with_grad the tiles are staged through shared memory by groups of
+    `group` threads (softmax.row_stager: coalesced loads, and coalesced
+    stores of the gradient).  The loss-only kernel writes nothing, and each
+    thread reads its row straight from global memory into registers (on an
+    H100, 25.7 us against 39-42 staged at 10^6 x 10 float32; RESULTS.md run 12);
+    with `pairs` (float32 rows of an even length, 8-byte aligned) it reads
+    them as 8-byte words, two scores each, half the load instructions.
+    Every variant gives each thread the same rows, added in the same order,
+    so the loss-only kernel gives the fused kernel's bits."""
     block_sum = block_reducer(threads, shuffle, False)
     dtype = float32 if dtype_name == "float32" else float64
     staged = with_grad
-    tile = threads * per_thread
-    staged_tile = tile if staged else 1
+    tile = rows * C if staged else 1
     target_tile = tile if staged and not labels else 1  # labels are read straight from global memory
-    stage_rows = tile_stager(dtype_name, threads, per_thread)
+    stage, unstage = row_stager(dtype_name, group, C)
     exp_shifted = exp_shifter(C)
     finish = last_block_finisher(threads, shuffle)
+    words = C // 2
 
     @cuda.jit
-    def kernel(out, k_out, loss_scale, partial, done, dx, x, t, scale, N, rows):
+    def kernel(out, k_out, loss_scale, partial, done, dx, x, t, scale, N):
         """out[k_out] = loss_scale * the sum of the row losses; dx, x: flat
-        (N * C,); t: flat (N * C,) targets or (N,) labels; rows: rows per
-        tile (softmax.rows_per_tile).  Without with_grad, dx is not touched."""
-        xs = cuda.shared.array(staged_tile, dtype)  # the scores, then the gradient
+        (N * C,) (with pairs, x: the scores' bytes as (N * C / 2,) int64);
+        t: flat (N * C,) targets or (N,) labels.  Without with_grad, dx is
+        not touched."""
+        xs = cuda.shared.array(tile, dtype)  # the scores, then the gradient
         ts = cuda.shared.array(target_tile, dtype)
         buf = cuda.shared.array(threads, float64)
         v = cuda.local.array(C, dtype)  # this thread's row
@@ -69,15 +72,20 @@ def _narrow(dtype_name, threads, per_thread, C, shuffle, labels, with_grad):
             n_rows = min(rows, N - r0)
             label = t[r0 + tid] if labels and tid < n_rows else -1  # in flight with the tile's loads
             if staged:
-                stage_rows(xs, x, r0, n_rows, C)
+                stage(xs, x, r0, n_rows)
                 if not labels:
-                    stage_rows(ts, t, r0, n_rows, C)
-                cuda.syncthreads()
+                    stage(ts, t, r0, n_rows)
             if tid < n_rows:
                 o = tid * C  # the row in the tile
                 g = (r0 + tid) * C  # the row in global memory
-                for c in range(C):
-                    v[c] = xs[o + c] if staged else x[g + c]
+                if pairs:
+                    for j in range(words):  # little-endian: the low half is the first score
+                        w = x[(r0 + tid) * words + j]
+                        v[2 * j] = libdevice.int_as_float(int32(w & 0xFFFFFFFF))
+                        v[2 * j + 1] = libdevice.int_as_float(int32(w >> 32))
+                else:
+                    for c in range(C):
+                        v[c] = xs[o + c] if staged else x[g + c]
                 z = exp_shifted(v)
                 if labels and not 0 <= label < C:
                     z = math.nan
@@ -116,11 +124,8 @@ def _narrow(dtype_name, threads, per_thread, C, shuffle, labels, with_grad):
                             y = ts[o + c] if staged else t[g + c]
                             if y != 0.0:
                                 total -= y * math.log(v[c] * inv_z + LOG_GUARD)
-            if staged:
-                cuda.syncthreads()
-                if with_grad:
-                    unstage_rows(dx, xs, r0, n_rows, C, threads)  # dx may be x: the tile was read first
-                    cuda.syncthreads()
+            if with_grad:
+                unstage(dx, xs, r0, n_rows)  # dx may be x: the group read its rows first
         finish(out, k_out, loss_scale, partial, done, block_sum(buf, total), buf)
 
     return kernel
@@ -168,20 +173,24 @@ def _launch_rows(out, k, loss_scale, dx, x, t, scale, with_grad=True):
     """out[k] = loss_scale * the sum of the row losses, by the narrow or wide
     kernel (one launch); dx = (softmax(x) - t) * scale unless not with_grad."""
     N, C = x.shape
-    threads = config.THREADS
-    shuffle = shuffle_enabled(threads)
     labels = t.ndim == 1
     if C <= config.NARROW_COLUMNS:
-        per_thread = config.NARROW_TILE_PER_THREAD
-        rows = rows_per_tile(threads, per_thread, C)
+        threads = config.ROW_THREADS
+        shuffle = shuffle_enabled(threads)
+        rows = rows_per_tile(threads, C, x.dtype)  # the same for every variant: the same bits
         blocks = max(1, min(-(-N // rows), config.PARTIAL_MAX_BLOCKS))
-        flat = N * C
-        kernel = _narrow(np.dtype(x.dtype).name, threads, per_thread, C, shuffle, labels, with_grad)
-        kernel[blocks, threads](out, k, loss_scale, scratch("partial", blocks), done_counter(), dx.reshape(flat),
-                                x.reshape(flat), t if labels else t.reshape(flat), scale, N, rows)
+        flat = x.reshape(N * C)
+        # Two float32 scores per 8-byte load; not in the simulator, which has no libdevice.
+        pairs = (config.LOSS_PAIR_READS and not with_grad and x.dtype == np.float32 and C % 2 == 0
+                 and N > 0 and flat.device_ctypes_pointer.value % 8 == 0 and not simulated())
+        kernel = _narrow(np.dtype(x.dtype).name, threads, rows, stage_group(threads), C, shuffle, labels, with_grad,
+                         pairs)
+        kernel[blocks, threads](out, k, loss_scale, scratch("partial", blocks), done_counter(), dx.reshape(N * C),
+                                flat.view(np.int64) if pairs else flat, t if labels else t.reshape(N * C), scale, N)
     else:
+        threads = config.THREADS
         blocks = min(N, config.PARTIAL_MAX_BLOCKS)
-        kernel = _wide(np.dtype(x.dtype).name, threads, shuffle, with_grad)
+        kernel = _wide(np.dtype(x.dtype).name, threads, shuffle_enabled(threads), with_grad)
         kernel[blocks, threads](out, k, loss_scale, scratch("partial", blocks), done_counter(), dx, x, t, scale)
 
 

@@ -22,14 +22,15 @@ CAN_RUN = SIMULATED or cuda.is_available()
 #: Launch settings patched down so that the small test arrays span several
 #: blocks and tiles with ragged edges: a few threads per block, at most 3
 #: blocks (grid-stride loops wrap), rows wider than 8 columns on the
-#: block-per-row path, narrow-row tiles of 2 to 4 rows, 8x8 (float32) and
+#: block-per-row path, narrow-row tiles staged by groups of 4 threads, 8x8 (float32) and
 #: 8x4 (float64) matmul tiles, and split-K for products of fewer than 4 tiles.
 SMALL = {
     "THREADS": 8,
+    "ROW_THREADS": 8,
     "MAX_BLOCKS": 3,
     "PARTIAL_MAX_BLOCKS": 3,
     "NARROW_COLUMNS": 8,
-    "NARROW_TILE_PER_THREAD": 2,
+    "STAGE_GROUP": 4,
     "MATMUL_TILE": {"float32": (8, 8, 4, 2, 2), "float64": (8, 4, 2, 4, 2)},
     "COLUMN_BLOCK": (4, 2),
     "SPLIT_K_MIN_TILES": 4,

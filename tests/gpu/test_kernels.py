@@ -136,18 +136,23 @@ def test_softmax_and_cross_entropy(launch_config, rng, dtype, classes):
 
 
 @pytest.mark.parametrize("dtype", [np.float64] if SIMULATED else DTYPES)
-def test_loss_only_adds_the_rows_in_the_fused_order(launch_config, rng, dtype):
+@pytest.mark.parametrize("classes", [5, 10])  # 10: float32 rows read as 8-byte pairs on a GPU
+def test_loss_only_adds_the_rows_in_the_fused_order(launch_config, rng, dtype, classes):
     """The narrow loss-only kernel reads rows straight from global memory, the
     fused one stages them: each thread must still take the same rows and add
     them in the same order, for the same bits.  A different grouping changes
     the last bit in about half of such draws, so five of them."""
     for _ in range(5):
-        x = rng.standard_normal((14, 5)).astype(dtype)  # several tiles per block under the small settings
-        labels = rng.integers(0, 5, 14)
-        g_x, g_labels, g_t = on_device(x, labels, np.eye(5, dtype=dtype)[labels])
+        x = rng.standard_normal((43, classes)).astype(dtype)  # several tiles per block under the small settings
+        labels = rng.integers(0, classes, 43)
+        g_x, g_labels, g_t = on_device(x, labels, np.eye(classes, dtype=dtype)[labels])
         fused = gpu.softmax_cross_entropy(cuda.device_array_like(x), g_x, g_t)
         assert gpu.softmax_cross_entropy_loss(g_x, g_t) == fused
         assert gpu.softmax_cross_entropy_loss(g_x, g_labels) == fused
+    # Rows that start 4 bytes past an 8-byte boundary are read one score at a time.
+    flat = cuda.to_device(np.concatenate([[0], x.ravel()]).astype(dtype))
+    shifted = flat[1:].reshape(x.shape)
+    assert gpu.softmax_cross_entropy_loss(shifted, g_labels) == fused
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -109,24 +109,28 @@ def test_elementwise(dt):
 
 @pytest.mark.parametrize("dt", FLOATS, ids=str)
 def test_rows(dt):
-    per_thread = config.NARROW_TILE_PER_THREAD
+    group = config.STAGE_GROUP
     narrow = (10, config.NARROW_COLUMNS)  # the course's classes, the widest narrow rows
     for C in narrow:
-        ptx = compile_for_hopper(softmax._softmax_narrow(str(dt), config.THREADS, per_thread, C),
-                                 (vec(dt), vec(dt), i64, i64))
+        rows = softmax.rows_per_tile(config.ROW_THREADS, C, str(dt))
+        ptx = compile_for_hopper(softmax._softmax_narrow(str(dt), rows, group, C), (vec(dt), vec(dt), i64))
         assert_in_registers(ptx)  # staged loads and the row stay in registers
     for kernel in reducing(softmax._softmax_wide):
         compile_for_hopper(kernel, (mat(dt), mat(dt)))
-    for labels, with_grad in itertools.product((False, True), repeat=2):
+    for labels, with_grad, pairs in itertools.product((False, True), repeat=3):
+        if pairs and (with_grad or dt != types.float32):
+            continue  # 8-byte pairs: float32 scores, loss only
         # labels: the layers pass int64; GPU labels of other integer types are used as given
         targets = [vec(i64), vec(types.int32)] if labels else [vec(dt)]
-        for C in narrow:
-            for kernel in reducing(lambda threads, shuffle: softmax_cross_entropy._narrow(
-                    str(dt), threads, per_thread, C, shuffle, labels, with_grad)):
-                for target in targets:
-                    ptx = compile_for_hopper(kernel, (vec(f64), i64, f64, vec(f64), vec(u32), vec(dt), vec(dt), target,
-                                                      f64, i64, i64))
-                    assert_in_registers(ptx)
+        scores = vec(i64) if pairs else vec(dt)
+        threads = config.ROW_THREADS
+        for C, shuffle in itertools.product(narrow, (False, True)):
+            kernel = softmax_cross_entropy._narrow(str(dt), threads, softmax.rows_per_tile(threads, C, str(dt)), group, C,
+                                                   shuffle, labels, with_grad, pairs)
+            for target in targets:
+                ptx = compile_for_hopper(kernel, (vec(f64), i64, f64, vec(f64), vec(u32), vec(dt), scores, target,
+                                                  f64, i64))
+                assert_in_registers(ptx)
         for kernel in reducing(lambda threads, shuffle: softmax_cross_entropy._wide(str(dt), threads, shuffle,
                                                                                     with_grad)):
             compile_for_hopper(kernel, (vec(f64), i64, f64, vec(f64), vec(u32), mat(dt), mat(dt),
