@@ -3,6 +3,7 @@
 # versions, the CUDA test tiers for real, then gpu_bench.py.  $OUT gets the logs.
 #   bash benchmarks/gpu/run_on_device.sh        # everything (about 2.5 minutes)
 #   BENCH_CASES=loss,step bash benchmarks/gpu/run_on_device.sh   # all tests, some bench sections
+#   TESTS_K=softmax bash benchmarks/gpu/run_on_device.sh           # the tests pytest -k selects, all the bench
 #   bash benchmarks/gpu/run_on_device.sh pool   # fastnp.cuda_pool: its test, training steps with and without it
 set -u
 OUT=${OUT:-/tmp/fastnp-gpu-out}
@@ -35,6 +36,7 @@ if [ "${1:-all}" = pool ]; then
     --json "$OUT/pool.json" 2>&1 | tee "$OUT/pool.log"
   exit
 fi
-FASTNP_CUDA_TESTS=1 timeout 240 python3 -m pytest tests/gpu -q --maxfail=20 -p no:cacheprovider -n 8 2>&1 | tee "$OUT/gpu_tests.log" | tail -25
+FASTNP_CUDA_TESTS=1 timeout 240 python3 -m pytest tests/gpu -q --maxfail=20 -p no:cacheprovider -n 8 \
+  ${TESTS_K:+-k "$TESTS_K"} 2>&1 | tee "$OUT/gpu_tests.log" | tail -25
 timeout 210 python3 benchmarks/gpu/gpu_bench.py ${BENCH_CASES:+--cases "$BENCH_CASES"} --json "$OUT/gpu_bench.json" 2>&1 \
   | tee "$OUT/gpu_bench.log"
