@@ -112,7 +112,10 @@ def test_softmax_and_cross_entropy(launch_config, rng, dtype, classes):
         np.testing.assert_allclose(g_dx.copy_to_host(), dx, **tol(dtype))
         np.testing.assert_allclose(g_loss, loss, rtol=1e-6 if dtype == np.float32 else 1e-12)
         # The loss alone, soft and empty target rows included: the fused loss's bits (see
-        # test_labels_and_loss_only for the simulator's float32).
+        # test_labels_and_loss_only for the simulator's float32).  Narrow rows: the wide
+        # kernel's loss-only variant is the same code as its fused one, and slow to simulate.
+        if classes > config.NARROW_COLUMNS:
+            continue
         only = gpu.softmax_cross_entropy_loss(*on_device(xs, ts))
         if np.isnan(g_loss):
             assert np.isnan(only)
@@ -136,7 +139,7 @@ def test_softmax_and_cross_entropy(launch_config, rng, dtype, classes):
 
 
 @pytest.mark.parametrize("dtype", [np.float64] if SIMULATED else DTYPES)
-@pytest.mark.parametrize("classes", [5, 10])  # 10: float32 rows read as 8-byte pairs on a GPU
+@pytest.mark.parametrize("classes", [5, 6])  # 6: float32 rows read as 8-byte pairs on a GPU
 def test_loss_only_adds_the_rows_in_the_fused_order(launch_config, rng, dtype, classes):
     """The narrow loss-only kernel reads rows straight from global memory, the
     fused one stages them: each thread must still take the same rows and add
