@@ -394,8 +394,11 @@ def main():
             first = first_call_ms(batch_gd_on(gX20, gY20))
             ms = wall_ms(batch_gd_on(gX20, gY20), repeats=3)
             cpu_ms = wall_ms(batch_gd_on(X20, Y20), repeats=3, sync=lambda: None)
+            g_results, c_results = batch_gd_on(gX20, gY20)(), batch_gd_on(X20, Y20)()
+            diff = max(float(np.abs(np.asarray(g.copy_to_host()) - c).max())
+                       for g, c in zip(g_results, c_results) if c.size)
             row(f"batch GD 20x3072, 100 its, float64{pool_tag}", ms, None,
-                f"fastnp CPU path {cpu_ms:.1f} ms ({cpu_ms / ms:.2f}x)", first)
+                f"fastnp CPU path {cpu_ms:.1f} ms ({cpu_ms / ms:.2f}x); max |GPU - CPU| {diff:.1e}", first)
 
     if want("numgrad"):
         with section("numgrad"):

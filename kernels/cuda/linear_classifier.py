@@ -1,9 +1,12 @@
 """Training loops of the softmax linear classifier on the GPU (twin of
 fastnp.kernels.cpu.linear_classifier).
 
-Small batches (the course's mini-batch SGD, batch GD on 20 rows): one
-launch of one block runs every update (_small_batch_loop), so the cost is
-the arithmetic, not the ~8 launches an update would take from the host.
+Small batches (the course's mini-batch SGD): one launch of one block runs
+every update (_small_batch_loop), so the cost is the arithmetic, not the
+~8 launches an update would take from the host.  Batch gradient descent on
+few rows (the course's 20; cpu.linear_classifier.gram_pays) runs in the
+CPU twin's closed form: the updates in one block on (N, N) and (N, C)
+arrays (_gram_loop), the weights from two products and one kernel around it.
 
 Larger batches: the loops run on the host, launching per update: the
 batch's scores (tiled multiply, bias fused), the fused softmax +
@@ -17,9 +20,9 @@ import math
 import numpy as np
 from numba import cuda, float32, float64, int64
 
-from ..cpu.linear_classifier import sgd_rows
+from ..cpu.linear_classifier import gram_pays, sgd_rows
 from . import config
-from ._launch import grid_1d
+from ._launch import block_reducer, grid_1d, shuffle_enabled
 from .affine import column_sums
 from .axpy import axpy
 from .cross_entropy import LOG_GUARD
@@ -49,6 +52,48 @@ SMALL_BATCH_LOADS = 4
 
 
 @functools.lru_cache(maxsize=None)
+def _row_gradient(C):
+    """A device function (scores, o, Y, r, m, v) -> loss for rows of C classes:
+    scores[o:o + C], one row's scores, become its share of the mean-cost
+    gradient (softmax - Y[r]) / m in place, and the row's cross-entropy
+    (float64; NaN for a NaN score) is returned.  v: a local (C,) scratch row.
+    Built per C, as exp_shifter."""
+    exp_shifted = exp_shifter(C)
+
+    @cuda.jit(device=True)
+    def row_gradient(scores, o, Y, r, m, v):
+        for c in range(C):
+            v[c] = scores[o + c]
+        z = exp_shifted(v)
+        loss = 0.0
+        hits = 0
+        p_hit = 0.0
+        y_hit = 0.0
+        for c in range(C):
+            p = v[c] / z
+            y = Y[r, c]
+            scores[o + c] = (p - y) / m
+            if y != 0.0:
+                hits += 1
+                p_hit = p
+                y_hit = y
+        # One log per row after the loop: inside it, the threads of a warp
+        # would take their rows' logs at different columns, one after another.
+        if hits == 1:
+            loss -= y_hit * math.log(p_hit + LOG_GUARD)
+        elif hits > 1:  # soft targets: a log per non-zero target, in column order
+            for c in range(C):
+                y = Y[r, c]
+                if y != 0.0:
+                    loss -= y * math.log(v[c] / z + LOG_GUARD)
+        if z != z:
+            loss += z
+        return loss
+
+    return row_gradient
+
+
+@functools.lru_cache(maxsize=None)
 def _small_batch_loop(dtype_name, threads, classes):
     """The single-block kernel that runs all updates of a small-batch loop,
     built per class count: its loops over the classes then have a fixed trip
@@ -72,7 +117,7 @@ def _small_batch_loop(dtype_name, threads, classes):
     C = classes
     U = SMALL_BATCH_LOADS
     partial_sums = C * threads
-    exp_shifted = exp_shifter(C)
+    row_gradient = _row_gradient(C)
 
     @cuda.jit
     def kernel(W, b, J_his, W_his, X, Y, rows, row_step, alpha, record_every):
@@ -121,18 +166,7 @@ def _small_batch_loop(dtype_name, threads, classes):
             # (2) softmax, loss and G = (p - y) / m, one thread per row
             loss = 0.0
             if tid < m:
-                o, r = tid * C, batch[tid]
-                for c in range(C):
-                    v[c] = scores[o + c]
-                z = exp_shifted(v)
-                for c in range(C):
-                    p = v[c] / z
-                    y = Y[r, c]
-                    scores[o + c] = (p - y) / m
-                    if y != 0.0:
-                        loss -= y * math.log(p + LOG_GUARD)
-                if z != z:
-                    loss += z
+                loss = row_gradient(scores, tid * C, Y, batch[tid], m, v)
             red[tid] = loss
             cuda.syncthreads()
             half = threads // 2
@@ -171,6 +205,126 @@ def _small_batch_loop(dtype_name, threads, classes):
     return kernel
 
 
+@functools.lru_cache(maxsize=None)
+def _gram_loop(dtype_name, threads, classes, shuffle):
+    """The single-block kernel that runs every update of batch gradient
+    descent in closed form (the twin of cpu.linear_classifier._batch_gd_gram,
+    whose docstring derives it): per update, with A the sum of the gradients
+    so far and K = X X.T + 1, the scores S = S_0 - alpha K A, then softmax,
+    the cost and G = (softmax(S) - Y) / N, A += G and b -= alpha 1.T G.
+    No (D, C) weights are touched inside the loop: (N, N) and (N, C) work
+    per update instead of two (N, D) by (D, C) products.
+
+    Launch: one block of `threads` threads (a power of two), one thread per
+    row (N <= threads); A and G in shared memory.  Row i reads column i of
+    K (K is symmetric), so a warp's reads of K are coalesced, and every
+    thread reads the same A[j] at once (a shared-memory broadcast).  Block
+    barriers: the cost's reduction (after it every row has read A, so
+    threads may add their G to it), and one at the end of the update (b's
+    column sums have read G).  A after update `it` goes to sums_his when
+    a record is due, and A at the end to `sums`.  shuffle: the cost's
+    reduction ends with warp shuffles (_launch.block_reducer).
+    """
+    dtype = float32 if dtype_name == "float32" else float64
+    max_scores = config.SMALL_BATCH_SCORES
+    C = classes
+    row_gradient = _row_gradient(C)
+    block_sum = block_reducer(threads, shuffle, False)
+
+    @cuda.jit
+    def kernel(gram, scores0, Y, b, J_his, sums_his, sums, alpha, record_every):
+        """gram: (N, N), scores0 = X W_0 + b_0: (N, C), Y: (N, C), b: (C,)
+        updated, J_his: (iterations,), sums_his: (n, N, C), sums: (N, C)."""
+        grad = cuda.shared.array(max_scores, dtype)  # (N, C): scores, then G
+        acc = cuda.shared.array(max_scores, dtype)  # (N, C): A
+        buf = cuda.shared.array(threads, float64)
+        v = cuda.local.array(C, dtype)
+        tid = cuda.threadIdx.x
+        N = gram.shape[0]
+        o = tid * C
+        if tid < N:
+            for c in range(C):
+                acc[o + c] = 0.0
+        cuda.syncthreads()
+        for it in range(J_his.shape[0]):
+            loss = 0.0
+            if tid < N:
+                for c in range(C):
+                    v[c] = 0.0
+                for j in range(N):
+                    k = gram[j, tid]
+                    for c in range(C):
+                        v[c] += k * acc[j * C + c]
+                for c in range(C):
+                    grad[o + c] = scores0[tid, c] - alpha * v[c]
+                loss = row_gradient(grad, o, Y, tid, N, v)
+            total = block_sum(buf, loss)
+            if tid == 0:
+                J_his[it] = total / N
+            if tid < N:
+                for c in range(C):
+                    acc[o + c] += grad[o + c]
+                if record_every > 0 and it % record_every == 0:
+                    for c in range(C):
+                        sums_his[it // record_every, tid, c] = acc[o + c]
+            if tid < C:
+                db = 0.0
+                for i in range(N):
+                    db += grad[i * C + tid]
+                b[tid] -= alpha * db
+            cuda.syncthreads()
+        if tid < N:
+            for c in range(C):
+                sums[tid, c] = acc[o + c]
+
+    return kernel
+
+
+@cuda.jit
+def _weights_from_sums(out, W0, X, sums, alpha):
+    """out[r] = W0 - alpha X.T sums[r]: the weights after the updates whose
+    gradients add up to sums[r] (_gram_loop).  out: (n, D, C), W0: (D, C),
+    X: (N, D), sums: (n, N, C).
+
+    One thread per output element, grid-stride: neighbouring threads write
+    neighbouring elements, and the C threads of one row d of a record read
+    the same X[i, d] (N terms each, N small: the closed form's condition).
+    """
+    n, D, C = out.shape
+    N = X.shape[0]
+    for e in range(cuda.grid(1), n * D * C, cuda.gridsize(1)):
+        r, d, c = e // (D * C), (e // C) % D, e % C
+        s = 0.0
+        for i in range(N):
+            s += X[i, d] * sums[r, i, c]
+        out[r, d, c] = W0[d, c] - alpha * s
+
+
+def _batch_gd_gram(W, b, J_his, W_his, X, Y, alpha, record_every):
+    """batch_gradient_descent in closed form (_gram_loop), for N <= THREADS rows.
+
+    Launches: K = X X.T + 1 and S_0 = X W + b (two tiled products), the
+    loop (one block), every kept W at once (_weights_from_sums, which
+    reads W_0), and last W += -alpha X.T A (the product's axpy epilogue).
+    """
+    N, D = X.shape
+    C = W.shape[1]
+    gram = cuda.device_array((N, N), X.dtype)
+    matmul(gram, X, X, trans_b=True, epilogue="bias", bias=cuda.to_device(np.ones(N, X.dtype)))
+    scores0 = cuda.device_array((N, C), X.dtype)
+    matmul(scores0, X, W, epilogue="bias", bias=b)
+    n_records = W_his.shape[0]
+    sums_his = cuda.device_array((n_records, N, C), X.dtype)
+    sums = cuda.device_array((N, C), X.dtype)
+    threads = config.THREADS
+    loop = _gram_loop(np.dtype(X.dtype).name, threads, C, shuffle_enabled(threads))
+    loop[1, threads](gram, scores0, Y, b, J_his, sums_his, sums, alpha, record_every)
+    if n_records > 0:
+        blocks, threads = grid_1d(n_records * D * C)
+        _weights_from_sums[blocks, threads](W_his, W, X, sums_his, alpha)
+    matmul(W, X, sums, trans_a=True, epilogue="axpy", alpha=-alpha)
+
+
 def _fits_one_block(m, C):
     """Whether a batch of m rows and C classes runs as _small_batch_loop (a thread per row and per class)."""
     return max(m, C) <= config.THREADS and m * C <= config.SMALL_BATCH_SCORES and C <= config.SMALL_BATCH_CLASSES
@@ -203,8 +357,17 @@ def batch_gradient_descent(W, b, J_his, W_his, X, Y, alpha, record_every):
     before each update), W_his: (ceil(iterations / record_every), D, C)
     (W after updates 0, record_every, ...; record_every 0 keeps none),
     X: (N, D), Y: (N, C).
+
+    Few rows (one block's worth, and gram_pays): in closed form
+    (_batch_gd_gram); otherwise up to one block's worth as one
+    _small_batch_loop launch, and more rows launching per update.
     """
     N, C = Y.shape
+    if J_his.shape[0] == 0:
+        return
+    if _fits_one_block(N, C) and gram_pays(N, X.shape[1], C, J_his.shape[0], W_his.shape[0]):
+        _batch_gd_gram(W, b, J_his, W_his, X, Y, alpha, record_every)
+        return
     if _fits_one_block(N, C):
         rows = cuda.to_device(np.arange(N, dtype=np.int64).reshape(1, N))
         _run_small_batch(W, b, J_his, W_his, X, Y, rows, 0, alpha, record_every)

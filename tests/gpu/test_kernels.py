@@ -285,6 +285,30 @@ def test_linear_classifier(launch_config, rng, dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+def test_batch_gradient_descent_in_closed_form(launch_config, rng, dtype):
+    """Few rows and many features: both twins take the closed form (gram_pays),
+    soft targets and a record_every that does not divide the iterations."""
+    N, D, C, iterations, record_every = 5, 48, 3, 7, 3  # 5 rows: fewer than a block (8 threads, patched)
+    n_records = -(-iterations // record_every)
+    assert cpu.linear_classifier.gram_pays(N, D, C, iterations, n_records)
+    X = rng.standard_normal((N, D)).astype(dtype)
+    Y = rng.dirichlet(np.ones(C), N).astype(dtype)
+    W0 = (0.1 * rng.standard_normal((D, C))).astype(dtype)
+    b0 = (0.1 * rng.standard_normal(C)).astype(dtype)
+    W, b, J, W_his = W0.copy(), b0.copy(), np.empty(iterations), np.empty((n_records, D, C), dtype)
+    cpu.batch_gradient_descent(W, b, J, W_his, X, Y, 0.5, record_every)
+    g_W, g_b, g_X, g_Y = on_device(W0, b0, X, Y)
+    g_J, g_W_his = cuda.device_array(iterations), cuda.device_array((n_records, D, C), dtype)
+    gpu.batch_gradient_descent(g_W, g_b, g_J, g_W_his, g_X, g_Y, 0.5, record_every)
+    rel = 1e-5 if dtype == np.float32 else 1e-11
+    np.testing.assert_allclose(g_J.copy_to_host(), J, rtol=rel)
+    np.testing.assert_allclose(g_W.copy_to_host(), W, rtol=rel, atol=rel)
+    np.testing.assert_allclose(g_b.copy_to_host(), b, rtol=rel, atol=rel)
+    np.testing.assert_allclose(g_W_his.copy_to_host(), W_his, rtol=rel, atol=rel)
+    assert not np.allclose(W, W0)  # the loop moved the weights
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 def test_numerical_gradient(launch_config, rng, dtype):
     N, D, H, C = 6, 7, 5, 4
     x = rng.standard_normal((N, D)).astype(dtype)

@@ -178,6 +178,13 @@ def test_affine_and_training(dt):
                                  (mat(dt), vec(dt), vec(f64), types.Array(dt, 3, "C"), mat(dt), mat(dt), mat(i64), i64,
                                   f64, i64))
         assert_in_registers(ptx)  # partial sums and loaded values in registers
+        for shuffle in (False, True):
+            ptx = compile_for_hopper(linear_classifier._gram_loop(str(dt), config.THREADS, classes, shuffle),
+                                     (mat(dt), mat(dt), mat(dt), vec(dt), vec(f64), types.Array(dt, 3, "C"), mat(dt),
+                                      f64, i64))
+            assert_in_registers(ptx)  # a row's scores in registers
+    compile_for_hopper(linear_classifier._weights_from_sums,
+                       (types.Array(dt, 3, "C"), mat(dt), mat(dt), types.Array(dt, 3, "C"), f64))
     # Its static shared memory (scores, partial sums, row indices) must fit the 48 KB a block may declare.
     assert 8 * (config.SMALL_BATCH_SCORES + config.THREADS * (config.SMALL_BATCH_CLASSES + 1)) <= 48 * 1024
 
