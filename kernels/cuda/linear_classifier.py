@@ -93,6 +93,20 @@ def _row_gradient(C):
     return row_gradient
 
 
+@cuda.jit(device=True)
+def _bias_step(b, grad, m, alpha):
+    """b -= alpha * (the column sums of grad), thread c taking column c.
+    b: (C,), grad: a flat (m, C) shared array; the block's first C threads
+    each add their column in row order, the other threads do nothing."""
+    C = b.shape[0]
+    c = cuda.threadIdx.x
+    if c < C:
+        db = 0.0
+        for i in range(m):
+            db += grad[i * C + c]
+        b[c] -= alpha * db
+
+
 @functools.lru_cache(maxsize=None)
 def _small_batch_loop(dtype_name, threads, classes):
     """The single-block kernel that runs all updates of a small-batch loop,
@@ -190,11 +204,7 @@ def _small_batch_loop(dtype_name, threads, classes):
                                 acc[c] += xs[u] * scores[(k0 + u) * C + c]
                 for c in range(C):
                     W[d, c] -= alpha * acc[c]
-            if tid < C:
-                s = 0.0
-                for k in range(m):
-                    s += scores[k * C + tid]
-                b[tid] -= alpha * s
+            _bias_step(b, scores, m, alpha)
             cuda.syncthreads()
             # (4) W after this update, when due
             if record_every > 0 and it % record_every == 0:
@@ -267,11 +277,7 @@ def _gram_loop(dtype_name, threads, classes, shuffle):
                 if record_every > 0 and it % record_every == 0:
                     for c in range(C):
                         sums_his[it // record_every, tid, c] = acc[o + c]
-            if tid < C:
-                db = 0.0
-                for i in range(N):
-                    db += grad[i * C + tid]
-                b[tid] -= alpha * db
+            _bias_step(b, grad, N, alpha)
             cuda.syncthreads()
         if tid < N:
             for c in range(C):
