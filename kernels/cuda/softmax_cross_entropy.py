@@ -181,8 +181,9 @@ def _launch_rows(out, k, loss_scale, dx, x, t, scale, with_grad=True):
         blocks = max(1, min(-(-N // rows), config.PARTIAL_MAX_BLOCKS))
         flat = x.reshape(N * C)
         # Two float32 scores per 8-byte load; not in the simulator, which has no libdevice.
+        # (The simulator's arrays have no device pointer: ask it first.)
         pairs = (config.LOSS_PAIR_READS and not with_grad and x.dtype == np.float32 and C % 2 == 0
-                 and N > 0 and flat.device_ctypes_pointer.value % 8 == 0 and not simulated())
+                 and N > 0 and not simulated() and flat.device_ctypes_pointer.value % 8 == 0)
         kernel = _narrow(np.dtype(x.dtype).name, threads, rows, stage_group(threads), C, shuffle, labels, with_grad,
                          pairs)
         kernel[blocks, threads](out, k, loss_scale, scratch("partial", blocks), done_counter(), dx.reshape(N * C),

@@ -159,7 +159,8 @@ def test_loss_only_adds_the_rows_in_the_fused_order(launch_config, rng, dtype, c
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("classes, label_dtype", [(5, np.int64), (13, np.int32)])  # narrow and wide rows
+# Narrow rows, odd and even (float32 pairs on a GPU), and wide rows.
+@pytest.mark.parametrize("classes, label_dtype", [(5, np.int64), (6, np.int32), (13, np.int32)])
 def test_labels_and_loss_only(launch_config, rng, dtype, classes, label_dtype):
     """Integer labels stand for one-hot rows; the loss-only kernels give the fused loss, write nothing."""
     n = 9
