@@ -3,7 +3,7 @@
 Tier 1: every CUDA kernel and the device="cuda" API against the CPU under
 NUMBA_ENABLE_CUDASIM=1 (the variable must be set before numba is imported,
 hence the subprocess).  Tier 2: every kernel compiled for compute capability
-9.0.  Tier 3 (a real GPU) runs the same files with FASTNP_CUDA_TESTS=1 on a
+9.0.  The two run side by side, each in its own process.  Tier 3 (a real GPU) runs the same files with FASTNP_CUDA_TESTS=1 on a
 GPU machine (benchmarks/gpu/run_on_device.sh).  Without numba-cuda these
 skip (pip install -e ".[test,cuda]"); under CI they must run.
 """
@@ -11,6 +11,7 @@ import importlib.util
 import os
 import subprocess
 import sys
+import tempfile
 
 import numpy as np
 import pytest
@@ -28,25 +29,58 @@ def need_numba_cuda():
         pytest.skip("numba-cuda is not installed (pip install -e '.[test,cuda]')")
 
 
-def _pytest_process(args, **env):
-    """Run pytest on args in a new process with env; it must pass.  Returns its SKIPPED lines."""
-    run_env = dict(os.environ, FASTNP_CUDA_TESTS="1", **env)
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", *args], cwd=REPO,
-                          env=run_env, capture_output=True, text=True, timeout=900)
-    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-3000:]
-    assert " passed" in done.stdout
-    return [line for line in done.stdout.splitlines() if line.startswith("SKIPPED")]
+#: The two tiers that run here: their test, the files they run and their settings.
+TIERS = {
+    "test_cuda_kernels_in_the_simulator": (["tests/gpu/test_kernels.py", "tests/gpu/test_layers.py"],
+                                           {"NUMBA_ENABLE_CUDASIM": "1"}),
+    "test_cuda_kernels_compile_for_hopper": (["tests/gpu/test_ptx.py"], {"NUMBA_ENABLE_CUDASIM": "0"}),
+}
+
+
+@pytest.fixture(scope="module")
+def tier_processes(request):
+    """The pytest processes of the tiers this session runs, all started at once:
+    each keeps one core busy, so on a 2-core machine they run side by side
+    while this process waits.  Output goes to files (a full pipe would stall
+    a process until its turn to be read); one still running at the end is killed."""
+    selected = {item.name for item in request.session.items}
+    processes = {}
+    if HAS_NUMBA_CUDA:
+        for name, (args, env) in TIERS.items():
+            if name in selected:
+                log = tempfile.TemporaryFile("w+")
+                command = [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", *args]
+                run_env = dict(os.environ, FASTNP_CUDA_TESTS="1", **env)
+                processes[name] = subprocess.Popen(command, cwd=REPO, env=run_env, stdout=log,
+                                                   stderr=subprocess.STDOUT, text=True), log
+    yield processes
+    for process, log in processes.values():
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+        log.close()
+
+
+def _tier_result(processes, name):
+    """Wait for tier `name`'s process; it must pass.  Returns its SKIPPED lines."""
+    process, log = processes[name]
+    process.wait(timeout=900)
+    log.seek(0)
+    output = log.read()
+    assert process.returncode == 0, output[-9000:]
+    assert " passed" in output
+    return [line for line in output.splitlines() if line.startswith("SKIPPED")]
 
 
 @pytest.mark.slow
-def test_cuda_kernels_in_the_simulator(need_numba_cuda):
-    skipped = _pytest_process(["tests/gpu/test_kernels.py", "tests/gpu/test_layers.py"], NUMBA_ENABLE_CUDASIM="1")
+def test_cuda_kernels_in_the_simulator(need_numba_cuda, tier_processes):
+    skipped = _tier_result(tier_processes, "test_cuda_kernels_in_the_simulator")
     assert all("too slow for the simulator" in line for line in skipped), skipped
 
 
 @pytest.mark.slow
-def test_cuda_kernels_compile_for_hopper(need_numba_cuda):
-    assert _pytest_process(["tests/gpu/test_ptx.py"], NUMBA_ENABLE_CUDASIM="0") == []
+def test_cuda_kernels_compile_for_hopper(need_numba_cuda, tier_processes):
+    assert _tier_result(tier_processes, "test_cuda_kernels_compile_for_hopper") == []
 
 
 def test_asking_for_cuda_without_a_gpu_says_so():
