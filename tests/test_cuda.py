@@ -3,9 +3,10 @@
 Tier 1: every CUDA kernel and the device="cuda" API against the CPU under
 NUMBA_ENABLE_CUDASIM=1 (the variable must be set before numba is imported,
 hence the subprocess).  Tier 2: every kernel compiled for compute capability
-9.0.  The two run side by side, each in its own process.  Tier 3 (a real GPU) runs the same files with FASTNP_CUDA_TESTS=1 on a
-GPU machine (benchmarks/gpu/run_on_device.sh).  Without numba-cuda these
-skip (pip install -e ".[test,cuda]"); under CI they must run.
+9.0.  The two run side by side, each in its own process.  Tier 3 (a real
+GPU) runs the same files with FASTNP_CUDA_TESTS=1 on a GPU machine
+(benchmarks/gpu/run_on_device.sh).  Without numba-cuda these skip
+(pip install -e ".[test,cuda]"); under CI they must run.
 """
 import importlib.util
 import os

@@ -125,8 +125,9 @@ def _small_batch_loop(dtype_name, threads, classes, stage):
     Launch: one block of `threads` threads (a power of two).  Per update,
     with m batch rows and C classes:
     (1) scores = X[batch] @ W + b, tile by tile of TD columns
-    (_tile_columns; `stage`: config.SMALL_BATCH_STAGE): the block stages the tile's X[batch] rows and W rows
-    (one contiguous block) in shared memory, then each of the m * C scores
+    (_tile_columns; `stage`: config.SMALL_BATCH_STAGE): the block stages
+    the tile's X[batch] rows and W rows (one contiguous block) in shared
+    memory, then each of the m * C scores
     takes `lanes` = max(1, threads // (m C)) threads, each adding every
     lanes-th column of the tile into a float64 sum it keeps across tiles
     (a thread with several scores, when m C > threads, keeps one sum each).
