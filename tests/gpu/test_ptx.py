@@ -186,8 +186,8 @@ def test_affine_and_training(dt):
             assert_in_registers(ptx)  # a row's scores in registers
     compile_for_hopper(linear_classifier._weights_from_sums,
                        (types.Array(dt, 3, "C"), mat(dt), mat(dt), types.Array(dt, 3, "C"), f64))
-    # Its static shared memory (scores, two tiles, the lanes' sums, row indices) must fit the 48 KB a block
-    # may declare.
+    # The small-batch loop's static shared memory (scores, two tiles, the lanes' sums, row indices) must fit
+    # the 48 KB a block may declare.
     assert 8 * (config.SMALL_BATCH_SCORES + 2 * config.SMALL_BATCH_STAGE + 2 * config.THREADS) <= 48 * 1024
 
 
