@@ -401,12 +401,12 @@ def batch_gradient_descent(W, b, J_his, W_his, X, Y, alpha, record_every):
     N, C = Y.shape
     if J_his.shape[0] == 0:
         return
-    if _fits_one_block(N, C) and gram_pays(N, X.shape[1], C, J_his.shape[0], W_his.shape[0]):
-        _batch_gd_gram(W, b, J_his, W_his, X, Y, alpha, record_every)
-        return
     if _fits_one_block(N, C):
-        rows = cuda.to_device(np.arange(N, dtype=np.int64).reshape(1, N))
-        _run_small_batch(W, b, J_his, W_his, X, Y, rows, 0, alpha, record_every)
+        if gram_pays(N, X.shape[1], C, J_his.shape[0], W_his.shape[0]):
+            _batch_gd_gram(W, b, J_his, W_his, X, Y, alpha, record_every)
+        else:
+            rows = cuda.to_device(np.arange(N, dtype=np.int64).reshape(1, N))
+            _run_small_batch(W, b, J_his, W_his, X, Y, rows, 0, alpha, record_every)
         return
     scores = cuda.device_array((N, C), X.dtype)
     db = cuda.device_array(C, X.dtype)
