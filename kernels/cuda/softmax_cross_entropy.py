@@ -20,7 +20,7 @@ import functools
 import math
 
 import numpy as np
-from numba import cuda, float32, float64, int32
+from numba import cuda, float32, float64, int32, uint64
 from numba.cuda import libdevice
 
 from ..cpu.softmax_cross_entropy import target_weight as cpu_target_weight
@@ -79,8 +79,9 @@ def _narrow(dtype_name, threads, rows, group, C, shuffle, labels, with_grad, pai
                 o = tid * C  # the row in the tile
                 g = (r0 + tid) * C  # the row in global memory
                 if pairs:
+                    w0 = uint64((r0 + tid) * words)  # unsigned: no wraparound code for negative indices
                     for j in range(words):  # little-endian: the low half is the first score
-                        w = x[(r0 + tid) * words + j]
+                        w = x[w0 + uint64(j)]
                         v[2 * j] = libdevice.int_as_float(int32(w & 0xFFFFFFFF))
                         v[2 * j + 1] = libdevice.int_as_float(int32(w >> 32))
                 else:
@@ -98,12 +99,12 @@ def _narrow(dtype_name, threads, rows, group, C, shuffle, labels, with_grad, pai
                 # instead the loop picks the target's exponential and one log
                 # follows, with the bits of the loop's.
                 if labels:
-                    v_label = 0.0  # v[label] (never indexed by label, which would put v in local memory)
+                    v_label = dtype(0.0)  # v[label] (never indexed by label, which would put v in local memory)
                     for c in range(C):
                         y = 1.0 if label == c else 0.0
                         if with_grad:
                             xs[o + c] = (v[c] * inv_z - y) * scale
-                        v_label = max(v_label, v[c] * y)  # exponentials are >= 0
+                        v_label = max(v_label, v[c] * dtype(y))  # exponentials are >= 0: in x's dtype, exactly
                     total -= math.log(v_label * inv_z + LOG_GUARD)
                 else:
                     hits = 0
