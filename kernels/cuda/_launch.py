@@ -15,10 +15,17 @@ def simulated():
     return bool(cuda_config.ENABLE_CUDASIM)
 
 
-def grid_1d(n):
-    """(blocks, threads) for a grid-stride loop over n items."""
+#: Elements each thread of the elementwise kernels (relu, sigmoid) loads
+#: before it computes or stores any.  With one 4-byte load in flight per
+#: thread, an H100 ran sigmoid on 10^7 float32 in 45.5 us (1.8 TB/s read
+#: plus written; torch 30 us); with 4, in 34.8 us (runs 15-17).
+ELEMENT_LOADS = 4
+
+
+def grid_1d(n, per_thread=1):
+    """(blocks, threads) for a grid-stride loop over n items, per_thread of them per thread and pass."""
     threads = config.THREADS
-    return max(1, min(-(-n // threads), config.MAX_BLOCKS)), threads
+    return max(1, min(-(-n // (threads * per_thread)), config.MAX_BLOCKS)), threads
 
 
 def shuffle_enabled(threads):

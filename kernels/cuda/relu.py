@@ -1,39 +1,58 @@
 """ReLU forward and backward on flat device arrays (twins of fastnp.kernels.cpu.relu).
 
-Launch: one thread per element, grid-stride loops (config.THREADS threads
-per block, at most config.MAX_BLOCKS blocks: _launch.grid_1d); neighbouring
-threads take neighbouring elements, so every access is coalesced.
+Launch: grid-stride loops in which each thread loads ELEMENT_LOADS
+elements, a grid's width apart, before it stores any (config.THREADS
+threads per block, at most config.MAX_BLOCKS blocks: _launch.grid_1d);
+neighbouring threads take neighbouring elements, so every access is
+coalesced.
 """
 from numba import cuda
 
-from ._launch import grid_1d
+from ._launch import ELEMENT_LOADS, grid_1d
 
 
 @cuda.jit
 def _relu_forward(out, mask, x):
-    for i in range(cuda.grid(1), x.shape[0], cuda.gridsize(1)):
-        dead = x[i] <= 0.0
-        mask[i] = dead
-        out[i] = 0.0 if dead else x[i]
+    n, step = x.shape[0], cuda.gridsize(1)
+    v = cuda.local.array(ELEMENT_LOADS, x.dtype)
+    for i0 in range(cuda.grid(1), n, ELEMENT_LOADS * step):
+        for u in range(ELEMENT_LOADS):
+            if i0 + u * step < n:
+                v[u] = x[i0 + u * step]
+        for u in range(ELEMENT_LOADS):
+            i = i0 + u * step
+            if i < n:
+                dead = v[u] <= 0.0
+                mask[i] = dead
+                out[i] = 0.0 if dead else v[u]
 
 
 @cuda.jit
 def _relu_backward(dx, dout, mask):
-    for i in range(cuda.grid(1), dout.shape[0], cuda.gridsize(1)):
-        dx[i] = 0.0 if mask[i] else dout[i]
+    n, step = dout.shape[0], cuda.gridsize(1)
+    v = cuda.local.array(ELEMENT_LOADS, dout.dtype)
+    dead = cuda.local.array(ELEMENT_LOADS, mask.dtype)
+    for i0 in range(cuda.grid(1), n, ELEMENT_LOADS * step):
+        for u in range(ELEMENT_LOADS):
+            if i0 + u * step < n:
+                v[u] = dout[i0 + u * step]
+                dead[u] = mask[i0 + u * step]
+        for u in range(ELEMENT_LOADS):
+            i = i0 + u * step
+            if i < n:
+                dx[i] = 0.0 if dead[u] else v[u]
 
 
 def relu_forward(out, mask, x):
     """out = max(x, 0); mask = (x <= 0).  out, x: (n,) float; mask: (n,) bool.
 
-    One thread per element, grid-stride (config.THREADS per block); NaN
-    passes through.
+    NaN passes through.
     """
-    blocks, threads = grid_1d(x.shape[0])
+    blocks, threads = grid_1d(x.shape[0], ELEMENT_LOADS)
     _relu_forward[blocks, threads](out, mask, x)
 
 
 def relu_backward(dx, dout, mask):
     """dx = dout where the input was positive, else 0.  dx, dout: (n,); mask: (n,) bool."""
-    blocks, threads = grid_1d(dout.shape[0])
+    blocks, threads = grid_1d(dout.shape[0], ELEMENT_LOADS)
     _relu_backward[blocks, threads](dx, dout, mask)

@@ -1,38 +1,54 @@
 """Sigmoid forward and backward on flat device arrays (twins of fastnp.kernels.cpu.sigmoid).
 
-Launch: one thread per element, grid-stride loops (config.THREADS threads
-per block, at most config.MAX_BLOCKS blocks: _launch.grid_1d); neighbouring
-threads take neighbouring elements, so every access is coalesced.
+Launch: as relu's (each thread loads ELEMENT_LOADS elements before it
+stores any).
 """
 import math
 
 from numba import cuda
 
-from ._launch import grid_1d
+from ._launch import ELEMENT_LOADS, grid_1d
 
 
 @cuda.jit
 def _sigmoid_forward(out, x):
-    for i in range(cuda.grid(1), x.shape[0], cuda.gridsize(1)):
-        v = x[i]
-        e = math.exp(-abs(v))  # never above 1: no overflow for any x
-        r = 1.0 / (1.0 + e)
-        out[i] = r if v >= 0.0 else e * r
+    n, step = x.shape[0], cuda.gridsize(1)
+    v = cuda.local.array(ELEMENT_LOADS, x.dtype)
+    for i0 in range(cuda.grid(1), n, ELEMENT_LOADS * step):
+        for u in range(ELEMENT_LOADS):
+            if i0 + u * step < n:
+                v[u] = x[i0 + u * step]
+        for u in range(ELEMENT_LOADS):
+            i = i0 + u * step
+            if i < n:
+                e = math.exp(-abs(v[u]))  # never above 1: no overflow for any x
+                r = 1.0 / (1.0 + e)
+                out[i] = r if v[u] >= 0.0 else e * r
 
 
 @cuda.jit
 def _sigmoid_backward(dx, dout, out):
-    for i in range(cuda.grid(1), out.shape[0], cuda.gridsize(1)):
-        dx[i] = dout[i] * (1.0 - out[i]) * out[i]
+    n, step = out.shape[0], cuda.gridsize(1)
+    g = cuda.local.array(ELEMENT_LOADS, dout.dtype)
+    y = cuda.local.array(ELEMENT_LOADS, out.dtype)
+    for i0 in range(cuda.grid(1), n, ELEMENT_LOADS * step):
+        for u in range(ELEMENT_LOADS):
+            if i0 + u * step < n:
+                g[u] = dout[i0 + u * step]
+                y[u] = out[i0 + u * step]
+        for u in range(ELEMENT_LOADS):
+            i = i0 + u * step
+            if i < n:
+                dx[i] = g[u] * (1.0 - y[u]) * y[u]
 
 
 def sigmoid_forward(out, x):
     """out = 1 / (1 + exp(-x)) without overflow.  out, x: (n,) float; NaN stays NaN."""
-    blocks, threads = grid_1d(x.shape[0])
+    blocks, threads = grid_1d(x.shape[0], ELEMENT_LOADS)
     _sigmoid_forward[blocks, threads](out, x)
 
 
 def sigmoid_backward(dx, dout, out):
     """dx = dout * (1 - out) * out, out being the forward result.  All (n,) float."""
-    blocks, threads = grid_1d(out.shape[0])
+    blocks, threads = grid_1d(out.shape[0], ELEMENT_LOADS)
     _sigmoid_backward[blocks, threads](dx, dout, out)
