@@ -10,7 +10,6 @@ call in this process (JIT compile included) is reported separately.
 """
 import argparse
 import contextlib
-import itertools
 import json
 import os
 import platform
@@ -197,7 +196,7 @@ def main():
                 shipped = config.ROW_THREADS, config.PARTIAL_MAX_BLOCKS, config.LOSS_PAIR_READS
                 out = cuda.device_array_like(x)
                 try:
-                    for threads, max_blocks in ((128, 1056), (128, 2112), (256, 1056)):
+                    for threads, max_blocks in ((128, 1056), (128, 1584), (128, 2112), (256, 1056)):
                         config.ROW_THREADS, config.PARTIAL_MAX_BLOCKS = threads, max_blocks
                         config.LOSS_PAIR_READS = False
                         single = events_ms(lambda: gpu.softmax_cross_entropy_loss_to(loss, 0, x, labels))
@@ -377,14 +376,20 @@ def main():
             gX, gY = cuda.to_device(X), cuda.to_device(Y)
             its = 300 if args.quick else 1000
 
-            def sgd_on(X_, Y_):
-                return lambda: fastnp.stochastic_gradient_descent_func(X_, Y_, W0, np.zeros(10), its, 1e-3, 10, 0, None)
+            def sgd_on(X_, Y_, updates=its, mini_batch=10):
+                return lambda: fastnp.stochastic_gradient_descent_func(X_, Y_, W0, np.zeros(10), updates, 1e-3,
+                                                                       mini_batch, 0, None)
 
             first = first_call_ms(sgd_on(gX, gY))
             ms = wall_ms(sgd_on(gX, gY), repeats=3)
             cpu_ms = wall_ms(sgd_on(X, Y), repeats=3, sync=lambda: None)
             row(f"SGD 10000x3072, {its} x mini_batch 10, float64{pool_tag}", ms, None,
                 f"fastnp CPU path {cpu_ms:.1f} ms ({cpu_ms / ms:.2f}x)", first)
+            # Per-sample SGD, one epoch (the issue's CPU case 2)
+            ms = wall_ms(sgd_on(gX, gY, 10000, 1), repeats=3)
+            cpu_ms = wall_ms(sgd_on(X, Y, 10000, 1), repeats=3, sync=lambda: None)
+            row(f"SGD 10000x3072, 10000 x mini_batch 1, float64{pool_tag}", ms, None,
+                f"fastnp CPU path {cpu_ms:.1f} ms ({cpu_ms / ms:.2f}x)")
 
             def batch_gd_on(X_, Y_):
                 return lambda: fastnp.batch_gradient_descent_func(X_, Y_, W0, np.zeros(10), 100, 0.1)
