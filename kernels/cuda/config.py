@@ -95,11 +95,8 @@ LOSS_PAIR_READS = True
 #: classes <= SMALL_BATCH_SCORES, classes <= SMALL_BATCH_CLASSES) run as one
 #: single-block launch for all their updates (linear_classifier.py): the
 #: per-update work (10 x 3072 x 10 at the course's SGD) is far below what
-#: several launches per update cost.  Its scores pass stages tiles of
-#: X[batch] and W of SMALL_BATCH_STAGE elements each (tests patch it down so
-#: that small arrays span several ragged tiles).  Its static shared memory,
-#: in float64: 8 * (SMALL_BATCH_SCORES + 2 * SMALL_BATCH_STAGE + 2 * THREADS)
-#: bytes, 44 KB here, under the 48 KB a block may declare statically.
+#: several launches per update cost.  Its static shared memory, in float64:
+#: 8 * (SMALL_BATCH_SCORES + THREADS * (classes + 1)) bytes, 42 KB at most
+#: here, under the 48 KB a block may declare statically.
 SMALL_BATCH_SCORES = 1024
 SMALL_BATCH_CLASSES = 16
-SMALL_BATCH_STAGE = 2048

@@ -107,33 +107,17 @@ def _bias_step(b, grad, m, alpha):
         b[c] -= alpha * db
 
 
-@cuda.jit(device=True)
-def _tile_columns(m, C, stage):
-    """Columns of the small-batch scores pass's tiles for m rows and C classes:
-    as many as `stage` elements hold for X[batch] (m, TD) and for W (TD, C),
-    down to a multiple of 32 (aligned warp loads)."""
-    columns = min(stage // m, stage // C)
-    return columns - columns % 32 if columns >= 32 else columns
-
-
 @functools.lru_cache(maxsize=None)
-def _small_batch_loop(dtype_name, threads, classes, stage):
+def _small_batch_loop(dtype_name, threads, classes):
     """The single-block kernel that runs all updates of a small-batch loop,
     built per class count: its loops over the classes then have a fixed trip
-    count, and the per-thread sums stay in registers.
+    count, and the per-thread partial dot products stay in registers.
 
     Launch: one block of `threads` threads (a power of two).  Per update,
-    with m batch rows and C classes:
-    (1) scores = X[batch] @ W + b, tile by tile of TD columns
-    (_tile_columns; `stage`: config.SMALL_BATCH_STAGE): the block stages
-    the tile's X[batch] rows and W rows (one contiguous block) in shared
-    memory, then each of the m * C scores
-    takes `lanes` = max(1, threads // (m C)) threads, each adding every
-    lanes-th column of the tile into a float64 sum it keeps across tiles
-    (a thread with several scores, when m C > threads, keeps one sum each).
-    So W is read once per update, not once per batch row, and the block
-    waits at two barriers per tile instead of a reduction tree per row; the
-    lanes of a score are added (in lane order) once, at the end.
+    with m batch rows and C classes: (1) for each row, the block's threads
+    stride over the D columns, SMALL_BATCH_LOADS columns at a time (their
+    X and W loads all in flight together), each keeping C partial dot
+    products, and a shared-memory tree adds them into the row's scores;
     (2) one thread per row: softmax, the row's loss (float64) and
     G = (p - y) / m, in place; the block adds the losses into J_his[it];
     (3) W -= alpha X.T G with one thread per row d of W, which reads each
@@ -141,72 +125,66 @@ def _small_batch_loop(dtype_name, threads, classes, stage):
     row's C sums in registers; b -= alpha * column sums of G; (4) the W_his
     copy when due.  Block barriers order the phases (they also make the
     block's global writes to W visible to the next update's reads).
-    Not yet timed on a GPU: GPU run 14 measured the previous scores pass (a
-    pass over W and a reduction tree per batch row) at 110 us per update of
-    10 x 3072 x 10 (benchmarks/gpu/RESULTS.md).
+
+    On an H100 (benchmarks/gpu/RESULTS.md, run 17): 110 us per update of
+    10 x 3072 x 10 in float64, 35 us per single-row update.  Designs that
+    read W once per update instead of once per batch row were slower there:
+    X[batch] and W staged through shared memory tile by tile (198 us per
+    update; 132 us with each tile's loads issued together and the next
+    tile's in flight during this one's sums), and threads per class taking
+    interleaved rows of W (265 us).
     """
     dtype = float32 if dtype_name == "float32" else float64
     max_scores = config.SMALL_BATCH_SCORES
-    max_outs = -(-max_scores // threads)  # scores per thread at most
     C = classes
     U = SMALL_BATCH_LOADS
+    partial_sums = C * threads
     row_gradient = _row_gradient(C)
 
     @cuda.jit
     def kernel(W, b, J_his, W_his, X, Y, rows, row_step, alpha, record_every):
         """rows: (updates or 1, m) int64; update `it` uses rows[it * row_step]."""
         scores = cuda.shared.array(max_scores, dtype)  # (m, C): scores, then G
-        x_tile = cuda.shared.array(stage, dtype)  # (m, w): X[batch, j0:j0 + w]
-        w_tile = cuda.shared.array(stage, dtype)  # (w, C): W[j0:j0 + w]
-        red = cuda.shared.array(threads, float64)  # the lanes' sums; the row losses
+        red = cuda.shared.array(partial_sums, float64)  # (C, threads) partial sums
         batch = cuda.shared.array(threads, int64)  # the update's row indices
-        score_sums = cuda.local.array(max_outs, float64)
-        sums = cuda.local.array(C, float64)
-        xk = cuda.local.array(U, dtype)
+        acc = cuda.local.array(C, float64)
+        xs = cuda.local.array(U, dtype)
+        ws = cuda.local.array((U, C), dtype)
         v = cuda.local.array(C, dtype)  # a row's scores, then their exponentials
         tid = cuda.threadIdx.x
         D = W.shape[0]
         m = rows.shape[1]
-        n_scores = m * C
-        TD = _tile_columns(m, C, stage)
-        lanes = max(1, threads // n_scores)
-        first, lane = tid // lanes, tid % lanes  # score first + q * (threads // lanes), q < max_outs
-        score_step = threads // lanes
         for it in range(J_his.shape[0]):
             if tid < m:
                 batch[tid] = rows[it * row_step, tid]
             cuda.syncthreads()
             # (1) scores = X[batch] @ W + b
-            for q in range(max_outs):
-                score_sums[q] = 0.0
-            for j0 in range(0, D, TD):
-                w = min(TD, D - j0)
-                for e in range(tid, m * w, threads):
-                    x_tile[e] = X[batch[e // w], j0 + e % w]
-                for e in range(tid, w * C, threads):
-                    w_tile[e] = W[j0 + e // C, e % C]
+            for k in range(m):
+                r = batch[k]
+                for c in range(C):
+                    acc[c] = 0.0
+                for d0 in range(tid, D, threads * U):
+                    for u in range(U):
+                        d = d0 + u * threads
+                        xs[u] = X[r, d] if d < D else 0.0
+                        for c in range(C):
+                            ws[u, c] = W[d, c] if d < D else 0.0
+                    for u in range(U):
+                        for c in range(C):
+                            acc[c] += xs[u] * ws[u, c]
+                for c in range(C):
+                    red[c * threads + tid] = acc[c]
                 cuda.syncthreads()
-                for q in range(max_outs):
-                    o = first + q * score_step
-                    if o < n_scores:
-                        k, c = o // C, o % C
-                        for j in range(lane, w, lanes):
-                            score_sums[q] += x_tile[k * w + j] * w_tile[j * C + c]
-                cuda.syncthreads()  # the tiles are free for the next columns
-            if lanes == 1:  # the same for the whole block
-                for q in range(max_outs):
-                    o = first + q * score_step
-                    if o < n_scores:
-                        scores[o] = score_sums[q] + b[o % C]
-            else:  # one score per thread at most
-                red[tid] = score_sums[0]
+                half = threads // 2
+                while half > 0:
+                    if tid < half:
+                        for c in range(C):
+                            red[c * threads + tid] += red[c * threads + tid + half]
+                    cuda.syncthreads()
+                    half //= 2
+                if tid < C:
+                    scores[k * C + tid] = red[tid * threads] + b[tid]
                 cuda.syncthreads()
-                if tid < n_scores:
-                    total = 0.0
-                    for lane_k in range(lanes):
-                        total += red[tid * lanes + lane_k]
-                    scores[tid] = total + b[tid % C]
-            cuda.syncthreads()
             # (2) softmax, loss and G = (p - y) / m, one thread per row
             loss = 0.0
             if tid < m:
@@ -224,16 +202,16 @@ def _small_batch_loop(dtype_name, threads, classes, stage):
             # (3) W -= alpha X[batch].T G, b -= alpha sum_k G[k]
             for d in range(tid, D, threads):
                 for c in range(C):
-                    sums[c] = 0.0
+                    acc[c] = 0.0
                 for k0 in range(0, m, U):
                     for u in range(U):
-                        xk[u] = X[batch[k0 + u], d] if k0 + u < m else 0.0
+                        xs[u] = X[batch[k0 + u], d] if k0 + u < m else 0.0
                     for u in range(U):
                         if k0 + u < m:
                             for c in range(C):
-                                sums[c] += xk[u] * scores[(k0 + u) * C + c]
+                                acc[c] += xs[u] * scores[(k0 + u) * C + c]
                 for c in range(C):
-                    W[d, c] -= alpha * sums[c]
+                    W[d, c] -= alpha * acc[c]
             _bias_step(b, scores, m, alpha)
             cuda.syncthreads()
             # (4) W after this update, when due
@@ -368,7 +346,7 @@ def _fits_one_block(m, C):
 
 def _run_small_batch(W, b, J_his, W_his, X, Y, rows, row_step, alpha, record_every):
     threads = config.THREADS
-    kernel = _small_batch_loop(np.dtype(X.dtype).name, threads, W.shape[1], config.SMALL_BATCH_STAGE)
+    kernel = _small_batch_loop(np.dtype(X.dtype).name, threads, W.shape[1])
     kernel[1, threads](W, b, J_his, W_his, X, Y, rows, row_step, alpha, record_every)
 
 

@@ -23,8 +23,7 @@ CAN_RUN = SIMULATED or cuda.is_available()
 #: blocks and tiles with ragged edges: a few threads per block, at most 3
 #: blocks (grid-stride loops wrap), rows wider than 8 columns on the
 #: block-per-row path, narrow-row tiles staged by groups of 4 threads, 8x8 (float32) and
-#: 8x4 (float64) matmul tiles, split-K for products of fewer than 4 tiles, and
-#: the small-batch loop's scores pass in tiles of a few columns.
+#: 8x4 (float64) matmul tiles, and split-K for products of fewer than 4 tiles.
 SMALL = {
     "THREADS": 8,
     "ROW_THREADS": 8,
@@ -37,7 +36,6 @@ SMALL = {
     "SPLIT_K_MIN_TILES": 4,
     "SPLIT_K_TARGET_BLOCKS": 8,
     "SPLIT_K_MIN_STEPS": 1,
-    "SMALL_BATCH_STAGE": 24,
 }
 
 

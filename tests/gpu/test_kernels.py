@@ -260,10 +260,8 @@ def test_matmul_epilogues(launch_config, rng, dtype):
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_linear_classifier(launch_config, rng, dtype):
     """Both loops on both paths: batches of at most THREADS rows run as one
-    single-block launch for all updates, larger ones launch per update.  In
-    the single block, the scores pass takes D = 10 columns in ragged tiles
-    (SMALL_BATCH_STAGE, patched), with one thread per score (4 rows: 12
-    scores, 8 threads) or several (per-sample SGD: 3 scores, 2 threads each)."""
+    single-block launch for all updates (per-sample SGD included), larger
+    ones launch per update."""
     threads = config.THREADS
     N, D, C, iterations = threads + 4, 10, 3, 5
     X = rng.standard_normal((N, D)).astype(dtype)

@@ -174,8 +174,7 @@ def test_affine_and_training(dt):
     compile_for_hopper(affine._column_sums_kernel(*config.COLUMN_BLOCK), (vec(dt), mat(dt)))
     compile_for_hopper(linear_classifier._gather_rows, (mat(dt), mat(dt), mat(i64), i64))
     for classes in (10, config.SMALL_BATCH_CLASSES):
-        ptx = compile_for_hopper(linear_classifier._small_batch_loop(str(dt), config.THREADS, classes,
-                                                                     config.SMALL_BATCH_STAGE),
+        ptx = compile_for_hopper(linear_classifier._small_batch_loop(str(dt), config.THREADS, classes),
                                  (mat(dt), vec(dt), vec(f64), types.Array(dt, 3, "C"), mat(dt), mat(dt), mat(i64), i64,
                                   f64, i64))
         assert_in_registers(ptx)  # partial sums and loaded values in registers
@@ -186,9 +185,9 @@ def test_affine_and_training(dt):
             assert_in_registers(ptx)  # a row's scores in registers
     compile_for_hopper(linear_classifier._weights_from_sums,
                        (types.Array(dt, 3, "C"), mat(dt), mat(dt), types.Array(dt, 3, "C"), f64))
-    # The small-batch loop's static shared memory (scores, two tiles, the lanes' sums, row indices) must fit
-    # the 48 KB a block may declare.
-    assert 8 * (config.SMALL_BATCH_SCORES + 2 * config.SMALL_BATCH_STAGE + 2 * config.THREADS) <= 48 * 1024
+    # The small-batch loop's static shared memory (scores, partial sums, row indices) must fit the 48 KB a
+    # block may declare.
+    assert 8 * (config.SMALL_BATCH_SCORES + config.THREADS * (config.SMALL_BATCH_CLASSES + 1)) <= 48 * 1024
 
 
 @pytest.mark.parametrize("dt", FLOATS, ids=str)
