@@ -22,6 +22,16 @@ def simulated():
 ELEMENT_LOADS = 4
 
 
+@cuda.jit(device=True)
+def load_strided(vals, x, i0, step):
+    """vals[u] = x[i0 + u * step] for u < ELEMENT_LOADS, where in range: one
+    pass of an elementwise kernel's grid-stride loop, its loads issued
+    together.  vals: a local (ELEMENT_LOADS,) array (in registers)."""
+    for u in range(ELEMENT_LOADS):
+        if i0 + u * step < x.shape[0]:
+            vals[u] = x[i0 + u * step]
+
+
 def grid_1d(n, per_thread=1):
     """(blocks, threads) for a grid-stride loop over n items, per_thread of them per thread and pass."""
     threads = config.THREADS

@@ -8,7 +8,7 @@ coalesced.
 """
 from numba import cuda
 
-from ._launch import ELEMENT_LOADS, grid_1d
+from ._launch import ELEMENT_LOADS, grid_1d, load_strided
 
 
 @cuda.jit
@@ -16,9 +16,7 @@ def _relu_forward(out, mask, x):
     n, step = x.shape[0], cuda.gridsize(1)
     v = cuda.local.array(ELEMENT_LOADS, x.dtype)
     for i0 in range(cuda.grid(1), n, ELEMENT_LOADS * step):
-        for u in range(ELEMENT_LOADS):
-            if i0 + u * step < n:
-                v[u] = x[i0 + u * step]
+        load_strided(v, x, i0, step)
         for u in range(ELEMENT_LOADS):
             i = i0 + u * step
             if i < n:
@@ -33,10 +31,8 @@ def _relu_backward(dx, dout, mask):
     v = cuda.local.array(ELEMENT_LOADS, dout.dtype)
     dead = cuda.local.array(ELEMENT_LOADS, mask.dtype)
     for i0 in range(cuda.grid(1), n, ELEMENT_LOADS * step):
-        for u in range(ELEMENT_LOADS):
-            if i0 + u * step < n:
-                v[u] = dout[i0 + u * step]
-                dead[u] = mask[i0 + u * step]
+        load_strided(v, dout, i0, step)
+        load_strided(dead, mask, i0, step)
         for u in range(ELEMENT_LOADS):
             i = i0 + u * step
             if i < n:

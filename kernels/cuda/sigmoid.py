@@ -7,7 +7,7 @@ import math
 
 from numba import cuda
 
-from ._launch import ELEMENT_LOADS, grid_1d
+from ._launch import ELEMENT_LOADS, grid_1d, load_strided
 
 
 @cuda.jit
@@ -15,9 +15,7 @@ def _sigmoid_forward(out, x):
     n, step = x.shape[0], cuda.gridsize(1)
     v = cuda.local.array(ELEMENT_LOADS, x.dtype)
     for i0 in range(cuda.grid(1), n, ELEMENT_LOADS * step):
-        for u in range(ELEMENT_LOADS):
-            if i0 + u * step < n:
-                v[u] = x[i0 + u * step]
+        load_strided(v, x, i0, step)
         for u in range(ELEMENT_LOADS):
             i = i0 + u * step
             if i < n:
@@ -32,10 +30,8 @@ def _sigmoid_backward(dx, dout, out):
     g = cuda.local.array(ELEMENT_LOADS, dout.dtype)
     y = cuda.local.array(ELEMENT_LOADS, out.dtype)
     for i0 in range(cuda.grid(1), n, ELEMENT_LOADS * step):
-        for u in range(ELEMENT_LOADS):
-            if i0 + u * step < n:
-                g[u] = dout[i0 + u * step]
-                y[u] = out[i0 + u * step]
+        load_strided(g, dout, i0, step)
+        load_strided(y, out, i0, step)
         for u in range(ELEMENT_LOADS):
             i = i0 + u * step
             if i < n:

@@ -97,10 +97,10 @@ def reducing(factory):
 @pytest.mark.parametrize("dt", FLOATS, ids=str)
 def test_elementwise(dt):
     b1 = vec(types.boolean)
-    compile_for_hopper(relu._relu_forward, (vec(dt), b1, vec(dt)))
-    compile_for_hopper(relu._relu_backward, (vec(dt), vec(dt), b1))
-    compile_for_hopper(sigmoid._sigmoid_forward, (vec(dt), vec(dt)))
-    compile_for_hopper(sigmoid._sigmoid_backward, (vec(dt), vec(dt), vec(dt)))
+    for kernel, sig in ((relu._relu_forward, (vec(dt), b1, vec(dt))), (relu._relu_backward, (vec(dt), vec(dt), b1)),
+                        (sigmoid._sigmoid_forward, (vec(dt), vec(dt))),
+                        (sigmoid._sigmoid_backward, (vec(dt), vec(dt), vec(dt)))):
+        assert_in_registers(compile_for_hopper(kernel, sig))  # each pass's ELEMENT_LOADS values in registers
     compile_for_hopper(axpy._axpy, (vec(dt), f64, vec(dt)))
     compile_for_hopper(axpy._add_scaled, (vec(dt), vec(dt), f64, vec(dt)))
     for kernel in reducing(axpy._sum_of_squares_kernel):
