@@ -32,6 +32,28 @@ def load_strided(vals, x, i0, step):
             vals[u] = x[i0 + u * step]
 
 
+@functools.lru_cache(maxsize=None)
+def binary_elementwise(op):
+    """A kernel (out, a, b) with out[i] = op(a[i], b[i]) for every i, all
+    (n,) arrays (op: a device function).  Grid-stride, each thread loading
+    ELEMENT_LOADS elements of each input (load_strided) before it stores any."""
+
+    @cuda.jit
+    def kernel(out, a, b):
+        n, step = a.shape[0], cuda.gridsize(1)
+        va = cuda.local.array(ELEMENT_LOADS, a.dtype)
+        vb = cuda.local.array(ELEMENT_LOADS, b.dtype)
+        for i0 in range(cuda.grid(1), n, ELEMENT_LOADS * step):
+            load_strided(va, a, i0, step)
+            load_strided(vb, b, i0, step)
+            for u in range(ELEMENT_LOADS):
+                i = i0 + u * step
+                if i < n:
+                    out[i] = op(va[u], vb[u])
+
+    return kernel
+
+
 def grid_1d(n, per_thread=1):
     """(blocks, threads) for a grid-stride loop over n items, per_thread of them per thread and pass."""
     threads = config.THREADS

@@ -8,7 +8,7 @@ coalesced.
 """
 from numba import cuda
 
-from ._launch import ELEMENT_LOADS, grid_1d, load_strided
+from ._launch import ELEMENT_LOADS, binary_elementwise, grid_1d, load_strided
 
 
 @cuda.jit
@@ -25,18 +25,12 @@ def _relu_forward(out, mask, x):
                 out[i] = 0.0 if dead else v[u]
 
 
-@cuda.jit
-def _relu_backward(dx, dout, mask):
-    n, step = dout.shape[0], cuda.gridsize(1)
-    v = cuda.local.array(ELEMENT_LOADS, dout.dtype)
-    dead = cuda.local.array(ELEMENT_LOADS, mask.dtype)
-    for i0 in range(cuda.grid(1), n, ELEMENT_LOADS * step):
-        load_strided(v, dout, i0, step)
-        load_strided(dead, mask, i0, step)
-        for u in range(ELEMENT_LOADS):
-            i = i0 + u * step
-            if i < n:
-                dx[i] = 0.0 if dead[u] else v[u]
+@cuda.jit(device=True)
+def _unless_dead(g, dead):
+    return 0.0 if dead else g
+
+
+_relu_backward = binary_elementwise(_unless_dead)  # (dx, dout, mask)
 
 
 def relu_forward(out, mask, x):

@@ -7,7 +7,7 @@ import math
 
 from numba import cuda
 
-from ._launch import ELEMENT_LOADS, grid_1d, load_strided
+from ._launch import ELEMENT_LOADS, binary_elementwise, grid_1d, load_strided
 
 
 @cuda.jit
@@ -24,18 +24,12 @@ def _sigmoid_forward(out, x):
                 out[i] = r if v[u] >= 0.0 else e * r
 
 
-@cuda.jit
-def _sigmoid_backward(dx, dout, out):
-    n, step = out.shape[0], cuda.gridsize(1)
-    g = cuda.local.array(ELEMENT_LOADS, dout.dtype)
-    y = cuda.local.array(ELEMENT_LOADS, out.dtype)
-    for i0 in range(cuda.grid(1), n, ELEMENT_LOADS * step):
-        load_strided(g, dout, i0, step)
-        load_strided(y, out, i0, step)
-        for u in range(ELEMENT_LOADS):
-            i = i0 + u * step
-            if i < n:
-                dx[i] = g[u] * (1.0 - y[u]) * y[u]
+@cuda.jit(device=True)
+def _through_sigmoid(g, y):
+    return g * (1.0 - y) * y
+
+
+_sigmoid_backward = binary_elementwise(_through_sigmoid)  # (dx, dout, out)
 
 
 def sigmoid_forward(out, x):
