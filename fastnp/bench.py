@@ -229,11 +229,17 @@ def case_batch_gd():
     return Case("batch GD 20x3072, 100 its", impls, target=">= 3x numpy")
 
 
+def sgd_steps(quick):
+    """Updates in the mini_batch 10 SGD case: the issue's 3000, a third of it with --quick
+    (the per-update cost is the same; the full count takes 20-30 s of --quick's minute)."""
+    return 1000 if quick else 3000
+
+
 def all_cases(quick):
     cases = [
         case_numerical_gradient(10, 20, sliced=500 if quick else None),
-        case_sgd(10, 3000),
-        case_sgd(1, 2000 if quick else 10000),  # --quick: a fifth of the epoch (per-update cost is the same)
+        case_sgd(10, sgd_steps(quick)),
+        case_sgd(1, 1000 if quick else 10000),  # --quick: a tenth of the epoch
         case_batch_gd(),
     ]
     for dtype in (np.float64, np.float32):
@@ -340,8 +346,12 @@ def first_call_costs(compile=True):
     return {k: {"compile": cold[k], "cached": warm[k]} for k in cold}
 
 
-def _format_ratio(r):
-    """Two decimals where a tie is possible (0.97x must not print as 1.0x)."""
+def _format_ratio(times, other):
+    """times[other] / times['fastnp'], with two decimals where a tie is possible
+    (0.97x must not print as 1.0x); '-' where `other` was not timed."""
+    if other not in times:
+        return f"{'-':>9s}"
+    r = times[other] / times["fastnp"]
     return f"{r:8.2f}x" if r < 100 else f"{r:8.0f}x"
 
 
@@ -350,9 +360,9 @@ def format_table(cases):
     lines = [header, "-" * len(header)]
     for c in cases:
         t = c.times
-        ratio = lambda other: _format_ratio(t[other] / t['fastnp']) if other in t else f"{'-':>9s}"  # noqa: E731
         lines.append(f"{c.name:46s} {format_seconds(t['fastnp']):>10s} {format_seconds(t.get('numpy')):>10s} "
-                     f"{format_seconds(t.get('torch')):>10s} {ratio('numpy')} {ratio('torch')}  {c.target}")
+                     f"{format_seconds(t.get('torch')):>10s} {_format_ratio(t, 'numpy')} "
+                     f"{_format_ratio(t, 'torch')}  {c.target}")
     return "\n".join(lines)
 
 
@@ -388,17 +398,18 @@ def _run(args, info):
     for c in cases:
         if c.flops and "SGD" not in c.name:
             print(f"  {c.name}: " + ", ".join(f"{k} {c.flops / v / 1e9:.1f} GFLOP/s" for k, v in c.times.items()))
-    bound = gather_bound()
+    steps = sgd_steps(args.quick)
+    bound = gather_bound(steps)
     sgd = next(c for c in cases if c.name.startswith("SGD") and "mini_batch 10" in c.name)
     print(f"\nSGD memory floor: reading 10 random 24 KB rows per step takes {format_seconds(bound)} "
-          f"for 3000 steps; fastnp's SGD takes {sgd.times['fastnp'] / bound:.1f}x that")
+          f"for {steps} steps; fastnp's SGD takes {sgd.times['fastnp'] / bound:.1f}x that")
     first = first_call_costs(compile=not args.quick)
     print("\nfirst call in a fresh process (cold numba cache: compile, skipped with --quick; warm cache: load):")
     for name, cost in first.items():
         print(f"  {name:24s} compile {format_seconds(cost['compile']):>9s}   cached {format_seconds(cost['cached']):>9s}")
     if args.json:
         report = {"machine": info, "quick": args.quick, "matmul_peak_gflops": peak, "first_call": first,
-                  "sgd_gather_bound_s": bound, "busy_core": args.busy,
+                  "sgd_gather_bound_s": bound, "sgd_gather_steps": steps, "busy_core": args.busy,
                   "cases": [{"name": c.name, "target": c.target, "seconds": c.times, "flops": c.flops} for c in cases]}
         with open(args.json, "w") as f:
             json.dump(report, f, indent=2)
