@@ -6,6 +6,7 @@ caller passes copies so the user's arrays are never touched.
 import numpy as np
 from numba import njit
 
+from ._index import ZERO
 from .affine import affine_backward_params, affine_forward
 from .axpy import axpy_serial
 from .softmax_cross_entropy import log_terms_buffer, softmax_cross_entropy_rows_buffered
@@ -125,7 +126,7 @@ def _step(Wt, b, X, Y, rows, alpha, scores, targets, groups, group_coef, block, 
                 for c in range(C):
                     scores[k, c] += _dot_rows(Wt, c, X, rows[k], lo, hi)
     # scores become the gradient of the mean cost: (softmax - targets) / m
-    cost = softmax_cross_entropy_rows_buffered(scores, scores, targets, m, 0, m, log_terms) / m
+    cost = softmax_cross_entropy_rows_buffered(scores, scores, targets, m, ZERO, m, log_terms) / m
     for g in range(n_groups):
         for j in range(min(4, m - 4 * g)):
             for c in range(C):
@@ -222,7 +223,7 @@ def _batch_gd_gram(W, b, J_his, Wt_his, X, Y, alpha, record_every):
         for i in range(N):
             for c in range(C):
                 scores[i, c] = scores0[i, c] - alpha * scores[i, c]
-        J_his[it] = softmax_cross_entropy_rows_buffered(grad, scores, Y, N, 0, N, log_terms) / N
+        J_his[it] = softmax_cross_entropy_rows_buffered(grad, scores, Y, N, ZERO, N, log_terms) / N
         for c in range(C):
             db = 0.0
             for i in range(N):
@@ -262,7 +263,7 @@ def _batch_gd_direct(W, b, J_his, Wt_his, X, Y, alpha, record_every):
     log_terms = log_terms_buffer()
     for it in range(J_his.shape[0]):
         affine_forward(scores, X, W, b)
-        J_his[it] = softmax_cross_entropy_rows_buffered(scores, scores, Y, N, 0, N, log_terms) / N
+        J_his[it] = softmax_cross_entropy_rows_buffered(scores, scores, Y, N, ZERO, N, log_terms) / N
         affine_backward_params(dW, db, scores, X)
         axpy_serial(W.reshape(W.size), -alpha, dW.reshape(dW.size))
         axpy_serial(b, -alpha, db)

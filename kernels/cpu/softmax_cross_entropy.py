@@ -2,6 +2,7 @@
 import numpy as np
 from numba import njit, prange
 
+from ._index import ZERO
 from ._threads import use_threads
 from .cross_entropy import LOG_GUARD
 from .fast_math import fast_log
@@ -64,7 +65,7 @@ def softmax_cross_entropy_rows_buffered(dx, x, t, n_total, lo, hi, log_terms):
     C = x.shape[1]
     total = 0.0
     scale = 1.0 / n_total
-    n_terms = 0
+    n_terms = ZERO  # not 0: see ZERO
     for i in range(lo, hi):
         z = dx[i, 0]
         for c in range(1, C):
@@ -106,13 +107,13 @@ def _chunk(dx, x, t, with_grad, lo, hi, log_terms):
     if with_grad:
         return softmax_cross_entropy_rows_buffered(dx, x, t, x.shape[0], lo, hi, log_terms)
     scratch = np.empty((hi - lo, x.shape[1]), x.dtype)
-    return softmax_cross_entropy_rows_buffered(scratch, x[lo:hi], t[lo:hi], x.shape[0], 0, hi - lo, log_terms)
+    return softmax_cross_entropy_rows_buffered(scratch, x[lo:hi], t[lo:hi], x.shape[0], ZERO, hi - lo, log_terms)
 
 
 @njit(cache=True)
 def _one_chunk(dx, x, t, with_grad):
     """_chunk over all rows (at most ROWS_PER_CHUNK): the small-batch call, kept short."""
-    return _chunk(dx, x, t, with_grad, 0, x.shape[0], log_terms_buffer())
+    return _chunk(dx, x, t, with_grad, ZERO, x.shape[0], log_terms_buffer())
 
 
 @njit(cache=True, parallel=True)
