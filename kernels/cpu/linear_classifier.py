@@ -76,10 +76,20 @@ def _axpy_2x4(W, c, a, X, r, lo, hi):
 
 
 @njit(cache=True)
+def _copy(out, a):
+    """out[...] = a for 2-D arrays of one shape, any layouts.  Explicit loops:
+    numba's slice assignment (broadcasting, its error messages) adds seconds
+    to the compilation of every kernel that uses it."""
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            out[i, j] = a[i, j]
+
+
+@njit(cache=True)
 def _record(Wt_his, Wt, it, record_every):
     """Wt_his[it // record_every] = Wt when update `it` is one to keep."""
     if record_every > 0 and it % record_every == 0:
-        Wt_his[it // record_every] = Wt
+        _copy(Wt_his[it // record_every], Wt)
 
 
 @njit(cache=True)
@@ -239,8 +249,8 @@ def _batch_gd_gram(W, b, J_his, Wt_his, X, Y, alpha, record_every):
     if J_his.shape[0] == 0:
         return
     stacked = np.empty((N + C, D), X.dtype)  # [X; W_0.T]
-    stacked[:N] = X
-    stacked[N:] = W.T
+    _copy(stacked[:N], X)
+    _copy(stacked[N:], W.T)
     if n_records > 0:
         np.dot(coef.reshape(n_records * C, N + C), stacked, Wt_his.reshape(n_records * C, D))
     last = np.zeros((N + C, C), X.dtype)  # [-alpha A_T; I]: the final W = stacked.T @ last
@@ -267,8 +277,7 @@ def _batch_gd_direct(W, b, J_his, Wt_his, X, Y, alpha, record_every):
         affine_backward_params(dW, db, scores, X)
         axpy_serial(W.reshape(W.size), -alpha, dW.reshape(dW.size))
         axpy_serial(b, -alpha, db)
-        if record_every > 0 and it % record_every == 0:
-            Wt_his[it // record_every] = W.T
+        _record(Wt_his, W.T, it, record_every)
 
 
 def batch_gradient_descent(W, b, J_his, W_his, X, Y, alpha, record_every):
@@ -348,7 +357,7 @@ def _sgd(W, b, J_his, Wt_his, X, Y, alpha, mini_batch, record_every, seed):
         _draw_rows(rows, order)
         J_his[it] = _step(Wt, b, X, Y, rows, alpha, *buffers)
         _record(Wt_his, Wt, it, record_every)
-    W[:] = Wt.T
+    _copy(W, Wt.T)
 
 
 @njit(cache=True, fastmath={"reassoc"})
