@@ -57,3 +57,10 @@ def test_bench_ratios_show_a_near_tie():
     assert bench._format_ratio(times, "numpy").strip() == "0.96x"  # not "1.0x"
     assert bench._format_ratio(times, "torch").strip() == "5607x"
     assert bench._format_ratio({"fastnp": 1.0}, "torch").strip() == "-"  # torch not installed
+
+
+def test_bench_first_calls_without_compile_report_a_warm_cache_load(monkeypatch):
+    """--quick's 'cached' column: the second run in the user's cache, not a first one that may compile."""
+    runs = iter([{"softmax": 5.0}, {"softmax": 0.01}])
+    monkeypatch.setattr(bench, "_first_calls", lambda env: next(runs))
+    assert bench.first_call_costs(compile=False) == {"softmax": {"compile": None, "cached": 0.01}}
