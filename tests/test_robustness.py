@@ -172,6 +172,100 @@ def test_numba_cache_cold_concurrent_readonly_and_corrupt(tmp_path):
     assert out == outs[:1] and "unreadable numba cache" not in err[0]
 
 
+TWO_TYPES_MODULE = """
+from numba import njit
+
+@njit(cache=True)
+def f(x):
+    return 2 * x + 1
+"""
+
+# Saves an int64 or a float64 entry of mod.f, with the steps of numba's
+# index update put in the order that loses without a lock: both processes
+# read the empty index, float64 writes the index, int64 writes it over,
+# int64 writes data file 1, float64 writes it over.  A step waits at most 2 s
+# for the other process's step (with the lock, that step never comes).
+RACING_SAVE_SCRIPT = """
+import os, sys, time
+import fastnp.kernels
+from numba.core import caching
+me, other = sys.argv[1], {"float": "int", "int": "float"}[sys.argv[1]]
+def done(step):
+    open(f"{step}-{me}", "w").close()
+def wait(step):
+    end = time.time() + 2.0
+    while not os.path.exists(f"{step}-{other}") and time.time() < end:
+        time.sleep(0.01)
+index_file = caching.IndexDataCacheFile
+load_index, save_index, save_data = index_file._load_index, index_file._save_index, index_file._save_data
+reads = []
+def racing_load_index(self):
+    index = load_index(self)
+    reads.append(1)
+    if len(reads) == 2:  # the read inside save (the first was the lookup)
+        done("read")
+        wait("read")
+    return index
+def racing_save_index(self, overloads):
+    if me == "int":
+        wait("index")
+    save_index(self, overloads)
+    done("index")
+def racing_save_data(self, name, data):
+    if me == "float":
+        wait("data")
+    save_data(self, name, data)
+    done("data")
+index_file._load_index, index_file._save_index, index_file._save_data = (
+    racing_load_index, racing_save_index, racing_save_data)
+import mod
+mod.f(2.5 if me == "float" else 2)
+"""
+
+READ_BOTH_SCRIPT = """
+import fastnp.kernels, mod
+print(repr(mod.f(2)), repr(mod.f(2.5)), sorted(map(str, mod.f.stats.cache_hits)))
+"""
+
+
+def run_in(folder, script, *args):
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(folder / "cache"), "PYTHONPATH": str(folder)}
+    return subprocess.Popen([sys.executable, "-c", script, *args], env=env, cwd=folder, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def finish(proc):
+    out, err = proc.communicate(timeout=600)
+    assert proc.returncode == 0, err
+    return out.strip().splitlines()[-1] if out.strip() else "", err
+
+
+def test_numba_cache_saves_of_two_signatures_at_once_keep_both(tmp_path):
+    (tmp_path / "mod.py").write_text(TWO_TYPES_MODULE)
+    for proc in [run_in(tmp_path, RACING_SAVE_SCRIPT, kind) for kind in ("float", "int")]:
+        finish(proc)
+    # numba alone would leave the int64 entry running float64 code (f(2) == 5.0) and lose the float64 one.
+    out, err = finish(run_in(tmp_path, READ_BOTH_SCRIPT))
+    assert out == "5 6.0 ['(float64,)', '(int64,)']", err
+
+
+def test_numba_cache_entry_compiled_for_other_types_is_recompiled(tmp_path):
+    (tmp_path / "mod.py").write_text(TWO_TYPES_MODULE)
+    finish(run_in(tmp_path, READ_BOTH_SCRIPT))
+    [index] = (tmp_path / "cache").rglob("*.nbi")
+    with open(index, "rb") as f:  # numba's layout: its version, then the pickled (stamp, {key: data file})
+        version = pickle.load(f)
+        stamp, entries = pickle.loads(f.read())
+    (k1, v1), (k2, v2) = entries.items()
+    with open(index, "wb") as f:  # cross the entries over, as the race above does
+        pickle.dump(version, f)
+        f.write(pickle.dumps((stamp, {k1: v2, k2: v1})))
+    out, err = finish(run_in(tmp_path, READ_BOTH_SCRIPT))
+    assert out == "5 6.0 []" and err.count("compiled for") == 2, err
+    out, err = finish(run_in(tmp_path, READ_BOTH_SCRIPT))  # the recompiled entries replaced the crossed ones
+    assert out == "5 6.0 ['(float64,)', '(int64,)']" and "compiled for" not in err, err
+
+
 NUMERIC = ["bool", "int8", "int16", "int32", "int64", "uint8", "uint64", "float16", "float32", "float64", "object"]
 SPECIALS = [0.0, -0.0, 1.0, -1.0, 1e308, -1e308, np.inf, -np.inf, np.nan, 5e-324, -5e-324, 1e-310]
 
