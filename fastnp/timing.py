@@ -16,13 +16,25 @@ import time
 # a call before they sleep.  A library timed right after another library's
 # products shares the cores with those threads: measured here, numpy's Affine
 # forward+backward took 26-46 ms right after fastnp's and 24-34 ms after a
-# 0.3 s pause.  0.2 s covers the spin on any TSC of 1.4 GHz or more.
-BLAS_SETTLE_S = 0.2
+# 0.3 s pause.  settle() watches this process's CPU time instead of sleeping
+# a fixed time: measured here, it waits 0.11-0.12 s after a block of BLAS
+# calls and 0.02 s after one that leaves no thread spinning (torch's OpenMP
+# threads, numba's), which took a quick bench from 29 s of cases to 17 s.
+SETTLE_POLL_S = 0.01
+SETTLE_MAX_S = 0.5
 
 
-def settle():
-    """Sleep until the BLAS threads of whatever ran before have gone to sleep."""
-    time.sleep(BLAS_SETTLE_S)
+def settle(max_s=SETTLE_MAX_S):
+    """Wait until no thread of this process uses the CPU (the BLAS threads of
+    whatever ran before have gone to sleep): two polls in a row in which the
+    process's CPU time grew by under 5% of the wall time, or max_s."""
+    deadline = time.perf_counter() + max_s
+    quiet = 0
+    while quiet < 2 and time.perf_counter() < deadline:
+        wall, cpu = time.perf_counter(), time.process_time()
+        time.sleep(SETTLE_POLL_S)
+        busy = (time.process_time() - cpu) / (time.perf_counter() - wall)
+        quiet = quiet + 1 if busy < 0.05 else 0
 
 
 def median_time(fn, repeats=7, min_sample_s=0.02, warmup=2):

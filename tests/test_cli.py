@@ -1,8 +1,11 @@
 """The command line: demo output and a small bench case, end to end."""
 import subprocess
 import sys
+import threading
+import time
 
 from fastnp import bench
+from fastnp.timing import settle
 
 
 def run(*args):
@@ -43,6 +46,35 @@ def test_bench_takes_blocks_in_turn_after_a_pause(monkeypatch):
     assert events.count("settle") == 3  # the first round only: nothing spins between the later blocks
 
 
+def spin_in_thread(seconds):
+    """A thread of this process that burns CPU for `seconds` (as BLAS threads spin after a call)."""
+    def spin():
+        end = time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            pass
+    thread = threading.Thread(target=spin)
+    thread.start()
+    return thread
+
+
+def test_settle_waits_while_a_thread_of_this_process_spins():
+    start = time.perf_counter()
+    settle(max_s=2.0)
+    idle = time.perf_counter() - start
+    thread = spin_in_thread(0.4)
+    start = time.perf_counter()
+    settle(max_s=2.0)
+    spinning = time.perf_counter() - start
+    thread.join()
+    assert idle < 0.3 and 0.35 < spinning < 1.0, (idle, spinning)
+    thread = spin_in_thread(3.0)
+    start = time.perf_counter()
+    settle(max_s=0.3)  # gives up after max_s
+    capped = time.perf_counter() - start
+    thread.join()
+    assert 0.25 < capped < 0.6, capped
+
+
 def test_bench_reports_each_implementation_at_its_best_block(monkeypatch):
     """A slow spell over some blocks does not set the time: the best block median does."""
     block_medians = iter([3.0, 5.0, 1.0, 9.0, 2.0, 4.0])  # fastnp, numpy, fastnp, numpy, ...
@@ -64,3 +96,4 @@ def test_bench_first_calls_without_compile_report_a_warm_cache_load(monkeypatch)
     runs = iter([{"softmax": 5.0}, {"softmax": 0.01}])
     monkeypatch.setattr(bench, "_first_calls", lambda env: next(runs))
     assert bench.first_call_costs(compile=False) == {"softmax": {"compile": None, "cached": 0.01}}
+
