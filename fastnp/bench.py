@@ -5,6 +5,7 @@ round-robin, each block after a pause and its own warm-up, as the best of
 the blocks' medians (see run_case and fastnp.timing).  The ratios are
 textbook / fastnp and torch / fastnp, so above 1 means fastnp is faster.
 """
+import functools
 import json
 import os
 import subprocess
@@ -176,9 +177,14 @@ def _cifar_like(rng, n):
     return rng.standard_normal((n, 3072)) * 0.25, _onehot(rng, n, 10)
 
 
+@functools.lru_cache(maxsize=1)
+def _sgd_data():
+    """The SGD cases' 10000 rows (245 MB), made once for both cases; no implementation writes to them."""
+    return _cifar_like(np.random.default_rng(5), 10000)
+
+
 def case_sgd(mini_batch, iterations):
-    rng = np.random.default_rng(5)
-    X, Y = _cifar_like(rng, 10000)
+    X, Y = _sgd_data()
     W, b = np.zeros((3072, 10)), np.zeros(10)
     args = (X, Y, W, b, iterations, 0.01, mini_batch, 0)
     impls = {
@@ -235,19 +241,29 @@ def sgd_steps(quick):
     return 1000 if quick else 3000
 
 
-def all_cases(quick):
-    cases = [
-        case_numerical_gradient(10, 20, sliced=500 if quick else None),
-        case_sgd(10, sgd_steps(quick)),
-        case_sgd(1, 1000 if quick else 10000),  # --quick: a tenth of the epoch
-        case_batch_gd(),
+def case_builders(quick):
+    """(warm-up group, zero-argument function that builds the case) for every
+    case, in report order.  The groups split the kernels to compile in two
+    halves that share little code: the linear classifier and the affine
+    products (0), the softmax family and the numerical gradient (1)."""
+    builders = [
+        (1, lambda: case_numerical_gradient(10, 20, sliced=500 if quick else None)),
+        (0, lambda: case_sgd(10, sgd_steps(quick))),
+        (0, lambda: case_sgd(1, 1000 if quick else 10000)),  # --quick: a tenth of the epoch
+        (0, case_batch_gd),
     ]
     for dtype in (np.float64, np.float32):
-        cases += [case_output_layer(100, dtype), case_output_layer(100_000, dtype)]
-    cases += [case_affine(), case_affine(input_grad=False), case_two_layer_step()]
+        builders += [(1, lambda dtype=dtype: case_output_layer(100, dtype)),
+                     (1, lambda dtype=dtype: case_output_layer(100_000, dtype))]
+    builders += [(0, case_affine), (0, lambda: case_affine(input_grad=False)), (0, case_two_layer_step)]
     if not quick:
-        cases.append(case_numerical_gradient(1024, 100, sliced=20, seed=4))
-    return cases
+        builders.append((1, lambda: case_numerical_gradient(1024, 100, sliced=20, seed=4)))
+    return builders
+
+
+def all_cases(quick, group=None):
+    """The cases, or those of one warm-up group."""
+    return [build() for g, build in case_builders(quick) if group in (None, g)]
 
 
 # ---------------------------------------------------------------- running
@@ -335,6 +351,45 @@ def _first_calls(env):
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+WARM_UP_SCRIPT = """
+import sys
+sys.modules["torch"] = None  # only fastnp's kernels are wanted here; importing torch takes seconds
+from fastnp import bench
+bench.warm_up_group(sys.argv[1] == "quick", int(sys.argv[2]))
+"""
+
+
+def warm_up_group(quick, group):
+    """Call fastnp's side of each case of one warm-up group once, so that its
+    kernels are compiled into numba's cache (or loaded from it); group 1
+    also makes the first calls that first_call_costs times."""
+    for case in all_cases(quick, group):
+        case.impls["fastnp"]()
+    if group == 1:
+        exec(FIRST_CALL_SCRIPT, {"__name__": "fastnp_first_calls"})
+
+
+def warm_up(quick):
+    """Fill numba's cache with every kernel the bench calls, the two halves
+    compiled at once in two processes when there are two cores (numba
+    compiles on one core; the cache locks its writes, see
+    fastnp.kernels._numba_cache), before anything is timed.  On a fresh
+    install this halves the wait for compilation; with a warm cache it only
+    loads, in about 2 s.  Returns the seconds it took; a group whose process
+    fails is compiled by the bench's own first calls instead."""
+    start = time.perf_counter()
+    if (os.cpu_count() or 1) < 2:
+        return 0.0
+    procs = [subprocess.Popen([sys.executable, "-c", WARM_UP_SCRIPT, "quick" if quick else "full", str(g)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for g in (0, 1)]
+    for proc in procs:
+        err = proc.communicate()[1]
+        if proc.returncode != 0:
+            print(f"(compile warm-up process failed, exit {proc.returncode}; the bench compiles as it goes: "
+                  f"{err.strip().splitlines()[-1] if err.strip() else ''})", file=sys.stderr)
+    return time.perf_counter() - start
+
+
 def first_call_costs(compile=True):
     """Seconds of each first call in a fresh process: with a cold numba cache
     (compilation; skipped when compile is False) and with a warm one (loading).
@@ -388,6 +443,9 @@ def _run(args, info):
     flags = "".join(f" --{f}" for f in ("quick", "busy") if getattr(args, f))
     print(f"fastnp {fastnp.__version__} bench{flags}: "
           + ", ".join(f"{k} {v}" for k, v in info.items()), flush=True)
+    seconds = warm_up(args.quick)
+    if seconds:
+        print(f"kernels compiled into numba's cache, or loaded from it, in two processes: {seconds:.1f} s", flush=True)
     cases = []
     for case in all_cases(args.quick):
         cases.append(run_case(case, args.quick))

@@ -1,8 +1,11 @@
 """The command line: demo output and a small bench case, end to end."""
+import os
 import subprocess
 import sys
 import threading
 import time
+
+import pytest
 
 from fastnp import bench
 from fastnp.timing import settle
@@ -97,3 +100,31 @@ def test_bench_first_calls_without_compile_report_a_warm_cache_load(monkeypatch)
     monkeypatch.setattr(bench, "_first_calls", lambda env: next(runs))
     assert bench.first_call_costs(compile=False) == {"softmax": {"compile": None, "cached": 0.01}}
 
+
+COUNT_COMPILES_SCRIPT = """
+import sys
+sys.modules["torch"] = None
+from numba.core import event
+compiled = []
+class Count(event.Listener):
+    def on_start(self, ev):
+        compiled.append(ev.data["dispatcher"].py_func.__qualname__)
+    def on_end(self, ev):
+        pass
+event.register("numba:compile", Count())
+from fastnp import bench
+for group in (0, 1):
+    bench.warm_up_group(True, group)
+print(compiled)
+"""
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="the warm-up runs only with two cores or more")
+def test_bench_warm_up_compiles_every_kernel_the_bench_calls(tmp_path, monkeypatch):
+    """After warm_up (two processes compiling into one cold cache at once), a
+    fresh process makes every fastnp call of the quick bench without compiling."""
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    assert bench.warm_up(quick=True) > 0
+    done = subprocess.run([sys.executable, "-c", COUNT_COMPILES_SCRIPT], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"
