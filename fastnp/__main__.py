@@ -34,7 +34,7 @@ def parser():
     bench = sub.add_parser("bench", help="time fastnp against the textbook numpy version and torch")
     bench.add_argument("--quick", action="store_true",
                        help="fewer repeats, shorter SGD runs, textbook numerical gradient from a slice "
-                            "(< 60 s once the kernels are compiled)")
+                            "(< 60 s on 2 cores, the first run's compilation included)")
     bench.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     bench.add_argument("--quiet", action="store_true", help="print only the final table")
     bench.add_argument("--busy", action="store_true", help="keep one core busy with another process meanwhile")

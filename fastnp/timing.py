@@ -19,7 +19,7 @@ import time
 # 0.3 s pause.  settle() watches this process's CPU time instead of sleeping
 # a fixed time: measured here, it waits 0.11-0.12 s after a block of BLAS
 # calls and 0.02 s after one that leaves no thread spinning (torch's OpenMP
-# threads, numba's), which took a quick bench from 29 s of cases to 17 s.
+# threads, numba's), which took a quick bench from 29 s of cases to 16-18 s.
 SETTLE_POLL_S = 0.01
 SETTLE_MAX_S = 0.5
 
