@@ -375,7 +375,7 @@ def warm_up(quick):
     compiles on one core; the cache locks its writes, see
     fastnp.kernels._numba_cache), before anything is timed.  On a fresh
     install this halves the wait for compilation; with a warm cache it only
-    loads, in about 2 s.  Returns the seconds it took; a group whose process
+    loads, in about 3 s.  Returns the seconds it took; a group whose process
     fails is compiled by the bench's own first calls instead."""
     start = time.perf_counter()
     if (os.cpu_count() or 1) < 2:
