@@ -147,7 +147,7 @@ def count(value, name, minimum):
 
 def real(value, name, minimum=None):
     """A finite real scalar (learning rates, regularization strengths)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+    if type(value) not in (float, int) and (isinstance(value, bool) or not isinstance(value, numbers.Real)):
         if not (isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf"):
             raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
     value = float(value)

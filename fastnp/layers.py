@@ -78,9 +78,9 @@ class OutputLayer:
         """forward without fetching the loss: on the GPU it stays there (no wait for
         the device) until .loss is read.  For training loops that only need the gradient."""
         on = self._on = _device.resolve(self.device, x)
-        rows, _ = _device.as_rows(on, x, "x")
+        rows, single = _device.as_rows(on, x, "x")
         self.t = _device.as_targets(on, t, "t", rows.shape[0], rows.shape[1], rows.dtype, keep_labels=True)
-        self._x, self._shape = rows, x.shape if hasattr(x, "shape") else np.shape(x)
+        self._x, self._shape = rows, rows.shape[1:] if single else rows.shape
         self._dx = _device.empty(on, rows.shape, rows.dtype)
         if on == "cpu":  # the small-batch case is dominated by call overhead: keep it direct
             self._loss = _device.cpu_kernels.softmax_cross_entropy(self._dx, rows, self.t)
@@ -110,7 +110,7 @@ class OutputLayer:
                 dx *= dout
             else:  # device arrays have no operators: dx += (dout - 1) dx
                 k.axpy(_flat(dx), dout - 1.0, _flat(dx))
-        return dx.reshape(self._shape)
+        return dx if dx.shape == self._shape else dx.reshape(self._shape)
 
 
 class ReLU:
