@@ -44,7 +44,11 @@ def compiled_for(result, sig):
     """True unless `result` (a cache entry numba rebuilt for `sig`) says it
     was compiled for other argument types."""
     args = getattr(getattr(result, "signature", None), "args", None)
-    return args is None or tuple(args) == tuple(sigutils.normalize_signature(sig)[0])
+    try:
+        wanted = sigutils.normalize_signature(sig)[0]
+    except Exception:  # a signature form this check does not know: take numba's word
+        return True
+    return args is None or tuple(args) == tuple(wanted)
 
 
 @contextlib.contextmanager
