@@ -12,7 +12,8 @@ layers in ``fastnp`` check and convert arguments and own the buffers.
 Kernels expect C-contiguous float32 or float64 arrays of one dtype.
 
 Importing this package makes numba's on-disk cache fail safe: a truncated or
-corrupt cache file is recompiled over instead of raising (_numba_cache).
+corrupt cache file is recompiled over instead of raising, and processes
+saving into one cache at once take turns (_numba_cache).
 """
 
 from ._numba_cache import harden_numba_cache
