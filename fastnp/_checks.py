@@ -147,6 +147,7 @@ def count(value, name, minimum):
 
 def real(value, name, minimum=None):
     """A finite real scalar (learning rates, regularization strengths)."""
+    # Plain int and float (backward's default dout = 1) skip the ABC check, which costs 0.5 us a call.
     if type(value) not in (float, int) and (isinstance(value, bool) or not isinstance(value, numbers.Real)):
         if not (isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf"):
             raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
