@@ -375,28 +375,33 @@ def warm_up(quick):
     compiles on one core; the cache locks its writes, see
     fastnp.kernels._numba_cache), before anything is timed.  On a fresh
     install this halves the wait for compilation; with a warm cache it only
-    loads, in about 3 s.  Returns the seconds it took; a group whose process
-    fails is compiled by the bench's own first calls instead."""
+    loads, in about 3 s.  Returns the seconds it took, or 0.0 when it did
+    not run or a process failed (the bench's own first calls then compile
+    what is missing)."""
     start = time.perf_counter()
     if (os.cpu_count() or 1) < 2:
         return 0.0
     procs = [subprocess.Popen([sys.executable, "-c", WARM_UP_SCRIPT, "quick" if quick else "full", str(g)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for g in (0, 1)]
+    ok = True
     for proc in procs:
         err = proc.communicate()[1]
         if proc.returncode != 0:
+            ok = False
             print(f"(compile warm-up process failed, exit {proc.returncode}; the bench compiles as it goes: "
                   f"{err.strip().splitlines()[-1] if err.strip() else ''})", file=sys.stderr)
-    return time.perf_counter() - start
+    return time.perf_counter() - start if ok else 0.0
 
 
-def first_call_costs(compile=True):
+def first_call_costs(compile=True, cache_filled=False):
     """Seconds of each first call in a fresh process: with a cold numba cache
     (compilation; skipped when compile is False) and with a warm one (loading).
     Without compile the user's cache is used, after one run that fills in
-    whatever the bench's own calls did not compile (other paths, small shapes)."""
+    whatever the bench's own calls did not compile (other paths, small
+    shapes), unless cache_filled says warm_up already made those calls."""
     if not compile:
-        _first_calls(dict(os.environ))
+        if not cache_filled:
+            _first_calls(dict(os.environ))
         return {k: {"compile": None, "cached": v} for k, v in _first_calls(dict(os.environ)).items()}
     with tempfile.TemporaryDirectory() as cache:
         env = dict(os.environ, NUMBA_CACHE_DIR=cache)
@@ -464,7 +469,7 @@ def _run(args, info):
     sgd = next(c for c in cases if c.name.startswith("SGD") and "mini_batch 10" in c.name)
     print(f"\nSGD memory floor: reading 10 random 24 KB rows per step takes {format_seconds(bound)} "
           f"for {steps} steps; fastnp's SGD takes {sgd.times['fastnp'] / bound:.1f}x that")
-    first = first_call_costs(compile=not args.quick)
+    first = first_call_costs(compile=not args.quick, cache_filled=seconds > 0)
     print("\nfirst call in a fresh process (cold numba cache: compile, skipped with --quick; warm cache: load):")
     for name, cost in first.items():
         print(f"  {name:24s} compile {format_seconds(cost['compile']):>9s}   cached {format_seconds(cost['cached']):>9s}")
