@@ -104,10 +104,11 @@ def as_targets(t, name, n, c, dtype, keep_labels=False):
                 raise ValueError(f"{name} as labels must be whole numbers in [0, {c}); got non-integral values")
         elif labels.dtype.kind == "b":
             raise TypeError(f"{name} as labels must be integers, got bool")
-        labels = labels.astype(np.int64)
+        # Range first: a cast of 1e20 or of a uint64 above 2**63 would wrap.
         if labels.min() < 0 or labels.max() >= c:
             raise ValueError(
                 f"{name} holds labels outside [0, {c}): min {labels.min()}, max {labels.max()}")
+        labels = labels.astype(np.int64)
         if keep_labels:
             return np.ascontiguousarray(labels)
         onehot = np.zeros((n, c), dtype=dtype)
