@@ -1,4 +1,5 @@
 """TwoLayerNet: Affine -> ReLU -> Affine -> OutputLayer, with L2 regularization."""
+import zipfile
 from collections import OrderedDict
 
 import numpy as np
@@ -216,11 +217,18 @@ class TwoLayerNet:
     def load(cls, path, device="cpu"):
         """A TwoLayerNet with the parameters saved by save(path).
 
-        Refuses (ValueError) a file whose arrays are missing or whose shapes do
-        not make a two-layer net (W1 (D, H), b1 (H,), W2 (H, C), b2 (C,)).
-        Only plain arrays are read (no pickled objects).
+        Refuses (ValueError) a file that is not an .npz archive, or whose arrays
+        are missing or whose shapes do not make a two-layer net (W1 (D, H),
+        b1 (H,), W2 (H, C), b2 (C,)).  Only plain arrays are read (no pickled
+        objects).  numpy's global random state is left as it was.
         """
-        with np.load(path, allow_pickle=False) as f:
+        try:
+            archive = np.load(path, allow_pickle=False)
+        except (ValueError, zipfile.BadZipFile) as e:  # numpy takes any other file for a pickle
+            raise ValueError(f"{path} is not a saved TwoLayerNet: not an .npz archive") from e
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise ValueError(f"{path} is not a saved TwoLayerNet: one .npy array, not an .npz archive")
+        with archive as f:
             missing = [k for k in PARAM_NAMES + ("regularization", "dtype") if k not in f.files]
             if missing:
                 raise ValueError(f"{path} is not a saved TwoLayerNet: missing {', '.join(missing)}")
@@ -231,8 +239,10 @@ class TwoLayerNet:
                 or b2.shape != (W2.shape[1],) or 0 in W1.shape or 0 in W2.shape):
             shapes = ", ".join(f"{k} {arrays[k].shape}" for k in PARAM_NAMES)
             raise ValueError(f"{path}: shapes do not make a two-layer net ({shapes})")
+        # seed=0: the initial draw, overwritten below, comes from a private
+        # generator, so loading does not move np.random's global state.
         net = cls(W1.shape[0], W1.shape[1], W2.shape[1], regularization=regularization, dtype=dtype,
-                  device=device)
+                  seed=0, device=device)
         for key in PARAM_NAMES:
             # in place: the layers keep sharing these arrays
             if net.device == "cuda":

@@ -86,6 +86,25 @@ def test_load_refuses_mismatched_or_foreign_files(tmp_path):
     np.savez(other, weights=np.ones(3))
     with pytest.raises(ValueError, match="missing W1"):
         fastnp.TwoLayerNet.load(other)
+    for name, content in (("text.npz", b"not an archive"), ("cut.npz", b"PK\x03\x04 cut short")):
+        (tmp_path / name).write_bytes(content)
+        with pytest.raises(ValueError, match="not an .npz archive"):
+            fastnp.TwoLayerNet.load(tmp_path / name)
+    np.save(tmp_path / "one.npy", np.ones(3))
+    with pytest.raises(ValueError, match="one .npy array"):
+        fastnp.TwoLayerNet.load(tmp_path / "one.npy")
+
+
+def test_load_leaves_the_global_random_state_alone(tmp_path):
+    """TwoLayerNet() without a seed draws from np.random, as the textbook does;
+    load() must not, or loading a net would change a seeded notebook's draws."""
+    path = tmp_path / "net.npz"
+    fastnp.TwoLayerNet(6, 4, 3, seed=1).save(path)
+    np.random.seed(5)
+    expected = np.random.rand(3)
+    np.random.seed(5)
+    fastnp.TwoLayerNet.load(path)
+    assert_array_equal(np.random.rand(3), expected)
 
 
 def test_kernels_are_safe_to_call_from_several_threads():
