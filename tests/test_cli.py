@@ -94,6 +94,35 @@ def test_bench_ratios_show_a_near_tie():
     assert bench._format_ratio({"fastnp": 1.0}, "torch").strip() == "-"  # torch not installed
 
 
+def test_bench_table_says_which_targets_are_met():
+    def timed(case, **times):
+        case.times = times
+        return case
+    cases = [
+        timed(bench.Case("short of torch", {}, minimum={"numpy": 3, "torch": 2}), fastnp=1.0, numpy=3.5, torch=1.9),
+        timed(bench.Case("in seconds", {}, max_seconds=10, note="numpy: hours"), fastnp=0.8, numpy=1e5),
+        timed(bench.Case("no target", {}, note="none: the same products"), fastnp=1.0, numpy=1.0),
+        timed(bench.Case("no torch here", {}, minimum={"numpy": 1.3, "torch": 1}), fastnp=1.0, numpy=1.5),
+    ]
+    assert [c.verdict() for c in cases] == ["NO", "yes", "-", "yes"]
+    assert cases[1].target == "< 10 s (numpy: hours)" and cases[2].target == "none: the same products"
+    table = bench.format_table(cases)
+    assert "targets missed: short of torch (1.90x torch, target >= 2x)" in table
+    assert "the targets against torch were not checked" in table
+    cases[0].times["torch"] = 2.0
+    assert "every target met (3 cases)" in bench.format_table(cases)
+    cases[1].times["fastnp"] = 12.0
+    assert cases[1].misses() == ["12 s, target < 10 s"]
+
+
+def test_bench_cases_carry_the_issue_targets():
+    assert bench.case_output_layer(100, "float64").minimum == {"numpy": 3, "torch": 2}
+    assert bench.case_affine(input_grad=False).minimum == {"numpy": 1.3, "torch": 1}
+    assert bench.case_affine().verdict() == "-"
+    assert bench.case_batch_gd().minimum == {"numpy": 3}
+    assert bench.case_numerical_gradient(10, 2).minimum == {"numpy": 1000}
+
+
 def test_bench_first_calls_without_compile_report_a_warm_cache_load(monkeypatch):
     """--quick's 'cached' column: the second run in the user's cache, not a first one that may compile."""
     runs = iter([{"softmax": 5.0}, {"softmax": 0.01}])
