@@ -508,9 +508,9 @@ def _run(args, info):
     print()
     print(format_table(cases))
     rates = matmul_peak()
-    print(f"\nmatmul-bound cases (x @ W at 100x3072x1024 runs at {rates['numpy']:.1f} GFLOP/s through numpy's BLAS "
-          f"and {rates['scipy']:.1f}\nthrough scipy's, which fastnp's kernels call; rates count the products "
-          "the case needs:\nthe textbook also computes the first layer's unused dx):")
+    print(f"\nmatmul-bound cases (x @ W at 100x3072x1024 runs at {rates['numpy']:.1f} GFLOP/s through numpy's\n"
+          f"BLAS and {rates['scipy']:.1f} through scipy's, which fastnp's kernels call; rates count the products\n"
+          "each case needs: the textbook also computes the first layer's unused dx):")
     for c in cases:
         if c.flops and "SGD" not in c.name:
             print(f"  {c.name}: " + ", ".join(f"{k} {c.flops / v / 1e9:.1f} GFLOP/s" for k, v in c.times.items()))
@@ -524,7 +524,8 @@ def _run(args, info):
     for name, cost in first.items():
         print(f"  {name:24s} compile {format_seconds(cost['compile']):>9s}   cached {format_seconds(cost['cached']):>9s}")
     if args.json:
-        report = {"machine": info, "quick": args.quick, "matmul_peak_gflops": max(rates.values()), "matmul_gflops": rates, "first_call": first,
+        report = {"machine": info, "quick": args.quick, "first_call": first,
+                  "matmul_peak_gflops": max(rates.values()), "matmul_gflops": rates,
                   "sgd_gather_bound_s": bound, "sgd_gather_steps": steps, "busy_core": args.busy,
                   "cases": [{"name": c.name, "target": c.target, "met": c.verdict(), "seconds": c.times,
                              "flops": c.flops} for c in cases]}
