@@ -1,4 +1,5 @@
 """TwoLayerNet: Affine -> ReLU -> Affine -> OutputLayer, with L2 regularization."""
+import os
 import zipfile
 from collections import OrderedDict
 
@@ -9,6 +10,12 @@ from fastnp._checks import check_cols, count, real
 from fastnp.layers import Affine, OutputLayer, ReLU
 
 PARAM_NAMES = ("W1", "b1", "W2", "b2")
+
+
+def _npz_name(path):
+    """The file np.savez writes for path: ".npz" appended unless it is there."""
+    name = os.fspath(path)
+    return name if name.endswith(".npz") else name + ".npz"
 
 
 class TwoLayerNet:
@@ -209,19 +216,29 @@ class TwoLayerNet:
 
     def save(self, path):
         """Write the parameters and settings to an .npz file (see TwoLayerNet.load);
-        GPU parameters are copied to the host for it."""
+        GPU parameters are copied to the host for it.
+
+        As with np.savez, ".npz" is appended to a name without it; returns the
+        name written (or path itself, for an open file).
+        """
         np.savez(path, regularization=self.regularization, dtype=self.dtype.name,
                  **{key: _device.to_host(self.params[key]) for key in PARAM_NAMES})
+        return _npz_name(path) if isinstance(path, (str, os.PathLike)) else path
 
     @classmethod
     def load(cls, path, device="cpu"):
         """A TwoLayerNet with the parameters saved by save(path).
+
+        path is the file's name (or an open file); the name given to save()
+        works too when save() appended ".npz" to it.
 
         Refuses (ValueError) a file that is not an .npz archive, or whose arrays
         are missing or whose shapes do not make a two-layer net (W1 (D, H),
         b1 (H,), W2 (H, C), b2 (C,)).  Only plain arrays are read (no pickled
         objects).  numpy's global random state is left as it was.
         """
+        if isinstance(path, (str, os.PathLike)) and not os.path.exists(path) and os.path.exists(_npz_name(path)):
+            path = _npz_name(path)
         try:
             archive = np.load(path, allow_pickle=False)
         except (ValueError, zipfile.BadZipFile) as e:  # numpy takes any other file for a pickle

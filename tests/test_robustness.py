@@ -76,6 +76,21 @@ def test_two_layer_net_pickles_and_saves(tmp_path):
     loaded.update_params(0.1)  # still trains in place
 
 
+def test_load_takes_the_name_given_to_save(tmp_path):
+    """np.savez appends ".npz" to a bare name; load() must find that file by the same name."""
+    net = fastnp.TwoLayerNet(6, 4, 3, seed=1)
+    written = net.save(tmp_path / "net")
+    assert written == str(tmp_path / "net.npz") and os.path.exists(written)
+    assert net.save(str(tmp_path / "twice.npz")) == str(tmp_path / "twice.npz")
+    assert not os.path.exists(tmp_path / "twice.npz.npz")
+    for name in (tmp_path / "net", str(tmp_path / "net"), written):
+        assert_array_equal(fastnp.TwoLayerNet.load(name).params["W1"], net.params["W1"])
+    with open(written, "rb") as f:  # an open file is read as it is
+        assert_array_equal(fastnp.TwoLayerNet.load(f).params["b2"], net.params["b2"])
+    with pytest.raises(FileNotFoundError):
+        fastnp.TwoLayerNet.load(tmp_path / "nothing")
+
+
 def test_load_refuses_mismatched_or_foreign_files(tmp_path):
     bad = tmp_path / "bad.npz"
     np.savez(bad, W1=np.ones((8, 5)), b1=np.ones(4), W2=np.ones((5, 3)), b2=np.ones(3), regularization=0.0,
