@@ -6,10 +6,16 @@ from collections import OrderedDict
 import numpy as np
 
 from fastnp import _device
-from fastnp._checks import check_cols, count, real
+from fastnp._checks import as_float, check_cols, count, real
 from fastnp.layers import Affine, OutputLayer, ReLU
 
 PARAM_NAMES = ("W1", "b1", "W2", "b2")
+
+
+def _checked_device(device):
+    if device not in _device.DEVICES:
+        raise ValueError(f"device must be 'cpu' or 'cuda', got {device!r}")
+    return _device.resolve(device)
 
 
 def _npz_name(path):
@@ -40,24 +46,31 @@ class TwoLayerNet:
                  seed=None, dtype=np.float64, device="cpu"):
         sizes = [count(v, name, 1) for v, name in
                  ((input_size, "input_size"), (hidden_size, "hidden_size"), (output_size, "output_size"))]
-        self.regularization = real(regularization, "regularization", minimum=0.0)
         std = real(weight_init_std, "weight_init_std")
-        self.dtype = np.dtype(dtype)
-        if self.dtype not in (np.float32, np.float64):
-            raise TypeError(f"dtype must be float32 or float64, got {self.dtype}")
         randn = np.random.randn if seed is None else np.random.RandomState(count(seed, "seed", 0)).randn
-        if device not in _device.DEVICES:
-            raise ValueError(f"device must be 'cpu' or 'cuda', got {device!r}")
-        self.device = _device.resolve(device)
+        self._settings(regularization, dtype)
+        self.device = _checked_device(device)
         D, H, C = sizes
-        self.params = {
+        self._assemble({
             "W1": (std * randn(D, H)).astype(self.dtype),
             "b1": np.zeros(H, self.dtype),
             "W2": (std * randn(H, C)).astype(self.dtype),
             "b2": np.zeros(C, self.dtype),
-        }
+        })
+
+    def _settings(self, regularization, dtype):
+        """Check and keep regularization and dtype."""
+        self.regularization = real(regularization, "regularization", minimum=0.0)
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in (np.float32, np.float64):
+            raise TypeError(f"dtype must be float32 or float64, got {self.dtype}")
+
+    def _assemble(self, params):
+        """Keep params (host arrays of self.dtype, copied once to the GPU on
+        'cuda') and build the layers on those very arrays."""
         if self.device == "cuda":
-            self.params = {k: _device.as_float("cuda", v, k, ndims=None) for k, v in self.params.items()}
+            params = {k: _device.as_float("cuda", v, k, ndims=None) for k, v in params.items()}
+        self.params = params
         self.layers = OrderedDict()
         self.layers["Affine1"] = Affine(self.params["W1"], self.params["b1"], device=self.device)
         self.layers["Relu1"] = ReLU(device=self.device)
@@ -233,10 +246,12 @@ class TwoLayerNet:
         works too when save() appended ".npz" to it.
 
         Refuses (ValueError) a file that is not an .npz archive, or whose arrays
-        are missing or whose shapes do not make a two-layer net (W1 (D, H),
-        b1 (H,), W2 (H, C), b2 (C,)).  Only plain arrays are read (no pickled
+        are missing or do not make a two-layer net (shapes W1 (D, H), b1 (H,),
+        W2 (H, C), b2 (C,); real values; a dtype and regularization that
+        TwoLayerNet() takes).  Only plain arrays are read (no pickled
         objects).  numpy's global random state is left as it was.
         """
+        device = _checked_device(device)
         if isinstance(path, (str, os.PathLike)) and not os.path.exists(path) and os.path.exists(_npz_name(path)):
             path = _npz_name(path)
         try:
@@ -250,20 +265,19 @@ class TwoLayerNet:
             if missing:
                 raise ValueError(f"{path} is not a saved TwoLayerNet: missing {', '.join(missing)}")
             arrays = {k: f[k] for k in PARAM_NAMES}
-            regularization, dtype = float(f["regularization"]), str(f["dtype"])
+            regularization, dtype = f["regularization"], str(f["dtype"])
         W1, b1, W2, b2 = (arrays[k] for k in PARAM_NAMES)
         if (W1.ndim != 2 or W2.ndim != 2 or b1.shape != (W1.shape[1],) or W2.shape[0] != W1.shape[1]
                 or b2.shape != (W2.shape[1],) or 0 in W1.shape or 0 in W2.shape):
             shapes = ", ".join(f"{k} {arrays[k].shape}" for k in PARAM_NAMES)
             raise ValueError(f"{path}: shapes do not make a two-layer net ({shapes})")
-        # seed=0: the initial draw, overwritten below, comes from a private
-        # generator, so loading does not move np.random's global state.
-        net = cls(W1.shape[0], W1.shape[1], W2.shape[1], regularization=regularization, dtype=dtype,
-                  seed=0, device=device)
-        for key in PARAM_NAMES:
-            # in place: the layers keep sharing these arrays
-            if net.device == "cuda":
-                net.params[key].copy_to_device(np.ascontiguousarray(arrays[key], net.dtype))
-            else:
-                net.params[key][...] = arrays[key]
+        # Not cls(...): its initial draw would be overwritten, and would move np.random's state.
+        net = cls.__new__(cls)
+        net.device = device
+        try:
+            net._settings(regularization, dtype)
+            params = {k: as_float(arrays[k], k, net.dtype, ndims=None) for k in PARAM_NAMES}
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"{path} is not a saved TwoLayerNet: {e}") from e
+        net._assemble(params)
         return net

@@ -108,6 +108,17 @@ def test_load_refuses_mismatched_or_foreign_files(tmp_path):
     np.save(tmp_path / "one.npy", np.ones(3))
     with pytest.raises(ValueError, match="one .npy array"):
         fastnp.TwoLayerNet.load(tmp_path / "one.npy")
+    good = dict(W1=np.ones((4, 3)), b1=np.zeros(3), W2=np.ones((3, 2)), b2=np.zeros(2), regularization=0.0,
+                dtype="float64")
+    for change, message in ((dict(W1=np.ones((4, 3), complex)), "W1 must hold real numbers"),
+                            (dict(dtype="int32"), "dtype must be float32 or float64"),
+                            (dict(regularization=np.nan), "regularization must be finite"),
+                            (dict(regularization=[0.1, 0.2]), "regularization must be a real number")):
+        np.savez(tmp_path / "odd.npz", **{**good, **change})
+        with pytest.raises(ValueError, match=f"is not a saved TwoLayerNet: {message}"):
+            fastnp.TwoLayerNet.load(tmp_path / "odd.npz")
+    with pytest.raises(ValueError, match="device must be 'cpu' or 'cuda'"):
+        fastnp.TwoLayerNet.load(bad, device="gpu")
 
 
 def test_load_leaves_the_global_random_state_alone(tmp_path):
