@@ -483,7 +483,22 @@ def busy_loop():
     return subprocess.Popen([sys.executable, "-c", "while True: pass"])
 
 
+def check_writable(path):
+    """Raise OSError now if path cannot be written; an existing file is left as it is."""
+    existed = os.path.exists(path)
+    with open(path, "a"):
+        pass
+    if not existed:
+        os.remove(path)
+
+
 def main(args):
+    if args.json:
+        try:  # before minutes of timing, not after
+            check_writable(args.json)
+        except OSError as err:
+            print(f"fastnp: cannot write the JSON report: {err}", file=sys.stderr)
+            return 1
     info = machine_info()
     busy = busy_loop() if args.busy else None
     try:

@@ -1,4 +1,5 @@
 """The command line: demo output and a small bench case, end to end."""
+import argparse
 import os
 import subprocess
 import sys
@@ -23,6 +24,19 @@ def test_demo_prints_every_course_value():
                   "0.90887517", "9.52574127e-01"):
         assert value in out
     assert "speed-up" in out
+
+
+def test_bench_refuses_an_unwritable_json_path_before_timing(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(bench, "_run", lambda args, info: pytest.fail("the bench ran"))
+    for path in (tmp_path / "missing" / "report.json", tmp_path):
+        args = argparse.Namespace(json=str(path), quick=True, busy=False, quiet=True)
+        assert bench.main(args) == 1
+        assert "cannot write the JSON report" in capsys.readouterr().err
+    existing = tmp_path / "old.json"
+    existing.write_text("kept")
+    bench.check_writable(existing)
+    bench.check_writable(tmp_path / "new.json")
+    assert existing.read_text() == "kept" and not (tmp_path / "new.json").exists()
 
 
 def test_bench_case_and_table():
