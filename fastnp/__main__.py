@@ -1,6 +1,7 @@
 """The `fastnp` command (also `python -m fastnp`)."""
 import argparse
 import json
+import math
 import os
 import sys
 import time
@@ -12,17 +13,40 @@ from pathlib import Path
 os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
 
+def _integer(minimum, maximum=None):
+    """An argparse type: an integer >= minimum (and <= maximum when one is given)."""
+    def integer(text):
+        value = int(text)  # a ValueError becomes argparse's "invalid integer value"
+        if value < minimum or (maximum is not None and value > maximum):
+            within = f">= {minimum}" if maximum is None else f"in [{minimum}, {maximum}]"
+            raise argparse.ArgumentTypeError(f"must be {within}, got {value}")
+        return value
+    return integer
+
+
+def _real(minimum=None):
+    """An argparse type: a finite float, >= minimum when one is given."""
+    def real(text):
+        value = float(text)
+        if not math.isfinite(value) or (minimum is not None and value < minimum):
+            raise argparse.ArgumentTypeError(f"must be finite{'' if minimum is None else f' and >= {minimum}'}, "
+                                             f"got {text}")
+        return value
+    return real
+
+
 def _common(p):
     p.add_argument("--data", metavar="DIR", help="folder holding cifar-10-batches-py "
                    "(default: $FASTNP_DATA, else ~/.cache/fastnp)")
     p.add_argument("--download", action="store_true", help="fetch the official archive if the data is missing")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=_integer(0, 2**32 - 1), default=0)  # np.random.RandomState's range
     p.add_argument("--dtype", choices=["float64", "float32"], default="float64")
     p.add_argument("--out", metavar="DIR", help="where plots and history.json go "
                    "(default: a new folder fastnp-out/<run>-<time>)")
-    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
-    p.add_argument("--n-train", type=int, default=10000)
-    p.add_argument("--n-test", type=int, default=1000)
+    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
+                   help="cuda: an NVIDIA GPU, through numba-cuda (pip install 'fastnp[cuda]')")
+    p.add_argument("--n-train", type=_integer(1), default=10000)
+    p.add_argument("--n-test", type=_integer(1), default=1000)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -43,26 +67,27 @@ def parser():
     models = train.add_subparsers(dest="model", required=True)
     linear = models.add_parser("linear", help="linear softmax classifier, SGD (course cell 24)")
     _common(linear)
-    linear.add_argument("--iterations", type=int, default=3000)
-    linear.add_argument("--alpha", type=float, default=0.01)
-    linear.add_argument("--mini-batch", type=int, default=10)
+    linear.add_argument("--iterations", type=_integer(1), default=3000)
+    linear.add_argument("--alpha", type=_real(), default=0.01)
+    linear.add_argument("--mini-batch", type=_integer(1), default=10)
     twolayer = models.add_parser("twolayer", help="TwoLayerNet with backprop (course cell 8)")
     _common(twolayer)
-    twolayer.add_argument("--hidden", type=int, default=1024)
-    twolayer.add_argument("--reg", type=float, default=1e-4)
-    twolayer.add_argument("--batch-size", type=int, default=100)
-    twolayer.add_argument("--lr", type=float, default=0.1)
-    twolayer.add_argument("--iterations", type=int, default=2000)
+    twolayer.add_argument("--hidden", type=_integer(1), default=1024)
+    twolayer.add_argument("--reg", type=_real(0.0), default=1e-4)
+    twolayer.add_argument("--batch-size", type=_integer(1), default=100)
+    twolayer.add_argument("--lr", type=_real(), default=0.1)
+    twolayer.add_argument("--iterations", type=_integer(1), default=2000)
 
     check = sub.add_parser("gradcheck", help="backprop vs numerical gradient of TwoLayerNet (course cell 39)")
     _common(check)
-    check.add_argument("--hidden", type=int, default=10)
-    check.add_argument("--images", type=int, default=20)
-    check.add_argument("--reg", type=float, default=1e-4)
+    check.add_argument("--hidden", type=_integer(1), default=10)
+    check.add_argument("--images", type=_integer(1), default=20)
+    check.add_argument("--reg", type=_real(0.0), default=1e-4)
     return top
 
 
-def _out_dir(args, run):
+def _out_dir(args):
+    run = "gradcheck" if args.command == "gradcheck" else args.model
     out = Path(args.out) if args.out else Path("fastnp-out") / f"{run}-{time.strftime('%Y%m%d-%H%M%S')}"
     out.mkdir(parents=True, exist_ok=True)
     return out
@@ -86,30 +111,40 @@ def _data(args):
 
 
 def run_training(args):
-    if args.device != "cpu":
-        print("fastnp: --device cuda is not available yet (GPU kernels come in a later release); use --device cpu",
+    from fastnp import _device, train
+
+    try:
+        _device.resolve(args.device)  # no GPU: say so before loading the data
+    except RuntimeError as err:
+        print(f"fastnp: {err}", file=sys.stderr)
+        return 1
+
+    if args.command == "gradcheck" and args.images > args.n_train:
+        print(f"fastnp: --images {args.images} is more than the {args.n_train} training images loaded (--n-train)",
               file=sys.stderr)
         return 2
-    from fastnp import train
-
     try:
         data = _data(args)
     except (FileNotFoundError, RuntimeError, ValueError) as err:
         print(f"fastnp: {err}", file=sys.stderr)
         return 1
+    try:  # before training, so that a run is not lost for want of a place to write it
+        out = _out_dir(args)
+    except OSError as err:
+        print(f"fastnp: cannot create the output folder: {err}", file=sys.stderr)
+        return 1
     progress = not args.quiet
     if args.command == "gradcheck":
         history = train.gradcheck(data, hidden_size=args.hidden, n_images=args.images, regularization=args.reg,
-                                  seed=args.seed)
-        out = _out_dir(args, "gradcheck")
+                                  seed=args.seed, device=args.device)
         print(f"TwoLayerNet(3072, {args.hidden}, 10) on {args.images} images: backprop {history['backprop_s']:.4f} s, "
               f"numerical {history['numerical_s']:.4f} s")
         for key, diff in history["mean_abs_diff"].items():
             print(f"{key}:{diff}")
     elif args.model == "linear":
         W, b, history = train.train_linear(data, iterations=args.iterations, alpha=args.alpha,
-                                           mini_batch=args.mini_batch, seed=args.seed, progress=progress)
-        out = _out_dir(args, "linear")
+                                           mini_batch=args.mini_batch, seed=args.seed, progress=progress,
+                                           device=args.device)
         print(f"final loss : {history['final_loss']} with {history['wall_time_s']:.3f}s")
         print(f"Test acc :  {history['test_acc']}")
         _plot(lambda plots: (plots.plotCostOpt(history["loss"], path=out / "cost.png"),
@@ -117,8 +152,8 @@ def run_training(args):
     else:
         net, history = train.train_twolayer(data, hidden_size=args.hidden, regularization=args.reg,
                                             batch_size=args.batch_size, learning_rate=args.lr,
-                                            iterations=args.iterations, seed=args.seed, progress=progress)
-        out = _out_dir(args, "twolayer")
+                                            iterations=args.iterations, seed=args.seed, progress=progress,
+                                            device=args.device)
         print(f"final train acc {history['final_train_acc']:.4f}, test acc {history['final_test_acc']:.4f}, "
               f"{history['wall_time_s']:.1f} s")
         _plot(lambda plots: (plots.plotCostOpt(history["loss"], path=out / "cost.png"),

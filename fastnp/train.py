@@ -8,6 +8,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 import fastnp
+from fastnp import _device
 from fastnp.functional import linear_pred, stochastic_gradient_descent_func
 from fastnp.network import TwoLayerNet
 
@@ -26,12 +27,16 @@ def _accuracy(scores, labels):
     return float(np.mean(np.argmax(scores, axis=1) == labels))
 
 
-def train_linear(data, iterations=3000, alpha=0.01, mini_batch=10, seed=0, progress=True):
+def train_linear(data, iterations=3000, alpha=0.01, mini_batch=10, seed=0, progress=True, device="cpu"):
     """The course's linear classifier (cell 24): W, b from zeros, SGD on all of
     data.X_tr.  The run is split into compiled chunks of LINEAR_CHUNK updates,
-    each seeded from `seed`, so a seed fixes the run.  Returns (W, b, history)."""
+    each seeded from `seed`, so a seed fixes the run.  device="cuda" runs the
+    updates on the GPU (the data copied there once).  Returns (W, b, history),
+    W and b numpy arrays."""
     start = time.perf_counter()
-    X, Y = data.X_tr, data.Y_tr_onehot
+    device = _device.resolve(device)
+    X = _device.as_float(device, data.X_tr, "X_tr")
+    Y = _device.as_float(device, data.Y_tr_onehot, "Y_tr_onehot", X.dtype)
     W, b = np.zeros((X.shape[1], Y.shape[1]), X.dtype), np.zeros(Y.shape[1], X.dtype)
     n_chunks = -(-iterations // LINEAR_CHUNK)
     seeds = np.random.default_rng(seed).integers(0, 2**32, n_chunks)
@@ -40,17 +45,18 @@ def train_linear(data, iterations=3000, alpha=0.01, mini_batch=10, seed=0, progr
         for k in range(n_chunks):
             n = min(LINEAR_CHUNK, iterations - k * LINEAR_CHUNK)
             W, b, J, _ = stochastic_gradient_descent_func(X, Y, W, b, n, alpha, mini_batch, int(seeds[k]),
-                                                          record_every=None)
-            losses.extend(J.tolist())
+                                                          record_every=None, device=device)
+            losses.extend(_device.to_host(J).tolist())
             bar.update(n)
-            bar.set_postfix(loss=f"{J[-1]:.4f}")
+            bar.set_postfix(loss=f"{losses[-1]:.4f}")
+    W, b = _device.to_host(W), _device.to_host(b)
     history = {
         "kind": "linear",
         "settings": {"iterations": iterations, "alpha": alpha, "mini_batch": mini_batch, "seed": seed,
-                     "n_train": len(X), "n_test": len(data.X_te), "dtype": X.dtype.name},
+                     "n_train": len(X), "n_test": len(data.X_te), "dtype": X.dtype.name, "device": device},
         "loss": losses,
         "final_loss": losses[-1] if losses else None,
-        "train_acc": _accuracy(linear_pred(X, W, b), data.Y_tr),
+        "train_acc": _accuracy(linear_pred(data.X_tr, W, b), data.Y_tr),
         "test_acc": _accuracy(linear_pred(data.X_te, W, b), data.Y_te),
         "wall_time_s": time.perf_counter() - start,
         "versions": versions(),
@@ -59,15 +65,18 @@ def train_linear(data, iterations=3000, alpha=0.01, mini_batch=10, seed=0, progr
 
 
 def train_twolayer(data, hidden_size=1024, regularization=1e-4, batch_size=100, learning_rate=0.1,
-                   iterations=2000, seed=0, progress=True, log=print):
+                   iterations=2000, seed=0, progress=True, log=print, device="cpu"):
     """The course's TwoLayerNet training loop (cell 8): batches drawn with
     replacement, gradient and update, the batch loss after the update, and
-    train/test accuracy once per epoch starting at iteration 0.
+    train/test accuracy once per epoch starting at iteration 0.  device="cuda"
+    trains on the GPU (each batch copied there; the accuracy sets once).
     Returns (net, history)."""
     start = time.perf_counter()
+    device = _device.resolve(device)
     X, Y = data.X_tr, data.Y_tr_onehot
     net = TwoLayerNet(X.shape[1], hidden_size, Y.shape[1], regularization=regularization, seed=seed,
-                      dtype=X.dtype)
+                      dtype=X.dtype, device=device)
+    X_all, X_test = _device.as_float(device, X, "X_tr"), _device.as_float(device, data.X_te, "X_te")
     rng = np.random.default_rng(seed)
     train_size = X.shape[0]
     iter_per_epoch = max(train_size / batch_size, 1)
@@ -80,8 +89,8 @@ def train_twolayer(data, hidden_size=1024, regularization=1e-4, batch_size=100, 
             net.update_params(learning_rate)
             losses.append(net.loss(x_batch, y_batch))
             if i % iter_per_epoch == 0:
-                train_acc.append(net.accuracy(X, data.Y_tr))
-                test_acc.append(net.accuracy(data.X_te, data.Y_te))
+                train_acc.append(net.accuracy(X_all, data.Y_tr))
+                test_acc.append(net.accuracy(X_test, data.Y_te))
                 message = (f"Epoch : {i / iter_per_epoch + 1} Training acc : {round(train_acc[-1], 2)} "
                            f"Test acc : {round(test_acc[-1], 2)}")
                 bar.write(message) if progress else log(message)
@@ -91,38 +100,47 @@ def train_twolayer(data, hidden_size=1024, regularization=1e-4, batch_size=100, 
         "kind": "twolayer",
         "settings": {"hidden_size": hidden_size, "regularization": regularization, "batch_size": batch_size,
                      "learning_rate": learning_rate, "iterations": iterations, "seed": seed,
-                     "n_train": train_size, "n_test": len(data.X_te), "dtype": X.dtype.name},
+                     "n_train": train_size, "n_test": len(data.X_te), "dtype": X.dtype.name, "device": device},
         "loss": losses,
         "train_acc": train_acc,
         "test_acc": test_acc,
-        "final_train_acc": net.accuracy(X, data.Y_tr),
-        "final_test_acc": net.accuracy(data.X_te, data.Y_te),
+        "final_train_acc": net.accuracy(X_all, data.Y_tr),
+        "final_test_acc": net.accuracy(X_test, data.Y_te),
         "wall_time_s": time.perf_counter() - start,
         "versions": versions(),
     }
     return net, history
 
 
-def gradcheck(data, hidden_size=10, n_images=20, regularization=1e-4, seed=0):
+def gradcheck(data, hidden_size=10, n_images=20, regularization=1e-4, seed=0, device="cpu"):
     """The course's check (cell 39): backprop against the numerical gradient of a
     TwoLayerNet(3072, hidden_size, 10) on the first n_images training images;
-    the mean absolute difference per parameter and each one's time."""
+    the mean absolute difference per parameter and each one's time (on the
+    GPU, until the gradients are back on the host)."""
+    if not 1 <= n_images <= len(data.X_tr):
+        raise ValueError(f"n_images must be in [1, {len(data.X_tr)}] (the training images loaded), got {n_images}")
+    device = _device.resolve(device)
     x, t = data.X_tr[:n_images], data.Y_tr_onehot[:n_images]
     net = TwoLayerNet(x.shape[1], hidden_size, t.shape[1], regularization=regularization, seed=seed,
-                      dtype=x.dtype)
-    net.gradient(x, t)  # compile outside the timings
-    net.numerical_gradient(x, t)
+                      dtype=x.dtype, device=device)
+    x, t = _device.as_float(device, x, "x"), _device.as_float(device, t, "t", x.dtype)
+
+    def on_host(grads):
+        return {k: _device.to_host(v) for k, v in grads.items()}
+
+    on_host(net.gradient(x, t))  # compile outside the timings
+    on_host(net.numerical_gradient(x, t))
     start = time.perf_counter()
-    backprop = net.gradient(x, t)
+    backprop = on_host(net.gradient(x, t))
     backprop_s = time.perf_counter() - start
     start = time.perf_counter()
-    numerical = net.numerical_gradient(x, t)
+    numerical = on_host(net.numerical_gradient(x, t))
     numerical_s = time.perf_counter() - start
     diff = {k: float(np.mean(np.abs(backprop[k] - numerical[k]))) for k in backprop}
     return {
         "kind": "gradcheck",
         "settings": {"hidden_size": hidden_size, "n_images": n_images, "regularization": regularization,
-                     "seed": seed, "dtype": x.dtype.name},
+                     "seed": seed, "dtype": x.dtype.name, "device": device},
         "mean_abs_diff": diff,
         "backprop_s": backprop_s,
         "numerical_s": numerical_s,

@@ -6,7 +6,8 @@ import sys
 import numpy as np
 import pytest
 
-from fastnp import plots, train
+from fastnp import _device, plots, train
+from fastnp.__main__ import main as cli_main
 from fastnp.datasets import load_cifar10
 
 matplotlib = pytest.importorskip("matplotlib")
@@ -56,8 +57,44 @@ def test_gradcheck_cli(cifar_root, tmp_path):
 def test_cli_errors_are_clear(tmp_path):
     done = cli("train", "linear", "--data", str(tmp_path))
     assert done.returncode == 1 and "CIFAR-10 not found" in done.stderr
+    try:
+        _device.resolve("cuda")
+        gpu = True
+    except RuntimeError:
+        gpu = False
     done = cli("train", "linear", "--device", "cuda", "--data", str(tmp_path))
-    assert done.returncode == 2 and "not available yet" in done.stderr
+    # without a GPU, it says so before looking for the data
+    assert done.returncode == 1 and ("CIFAR-10 not found" if gpu else "device='cuda'") in done.stderr
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "linear", "--iterations", "0"], "argument --iterations: must be >= 1, got 0"),
+    (["train", "linear", "--alpha", "nan"], "argument --alpha: must be finite, got nan"),
+    (["train", "linear", "--mini-batch", "0"], "argument --mini-batch: must be >= 1"),
+    (["train", "linear", "--n-train", "2.5"], "argument --n-train: invalid integer value"),
+    (["train", "twolayer", "--reg", "-1"], "argument --reg: must be finite and >= 0.0"),
+    (["train", "twolayer", "--lr", "inf"], "argument --lr: must be finite"),
+    (["train", "twolayer", "--hidden", "0"], "argument --hidden: must be >= 1"),
+    (["gradcheck", "--images", "0"], "argument --images: must be >= 1"),
+    (["gradcheck", "--seed", str(2**32)], "argument --seed: must be in [0, 4294967295]"),
+])
+def test_cli_refuses_bad_arguments_before_any_work(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli_main(argv + ["--data", "/nonexistent"])
+    assert exit_.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_cli_checks_what_it_needs_before_training(cifar_root, tmp_path, capsys):
+    assert cli_main(["gradcheck", "--data", "/nonexistent", "--n-train", "10", "--images", "11"]) == 2
+    assert "--images 11 is more than the 10 training images" in capsys.readouterr().err
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    assert cli_main(["train", "linear", "--data", str(cifar_root), "--out", str(blocker / "run"), "--quiet"]) == 1
+    assert "cannot create the output folder" in capsys.readouterr().err
+    assert blocker.read_text() == "not a folder"
+    data = load_cifar10(cifar_root, n_train=10, n_test=10)
+    with pytest.raises(ValueError, match=r"n_images must be in \[1, 10\]"):
+        train.gradcheck(data, n_images=11)
 
 
 def test_default_out_dir_is_new_per_run(cifar_root, tmp_path):

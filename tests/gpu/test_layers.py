@@ -143,3 +143,34 @@ def test_a_swapped_hidden_layer_on_the_gpu(launch_config):
         np.testing.assert_allclose(host(g_gpu[key]), g_cpu[key], rtol=RTOL, atol=1e-13, err_msg=key)
         np.testing.assert_allclose(host(num_gpu[key]), num_cpu[key], rtol=0, atol=1e-9, err_msg=key)
         np.testing.assert_array_equal(host(nets["cuda"].params[key]), nets["cpu"].params[key])  # all put back
+
+
+def test_the_course_experiments_on_the_gpu(launch_config, monkeypatch):
+    """fastnp.train (what `fastnp train --device cuda` and `fastnp gradcheck
+    --device cuda` run) gives the CPU's numbers on tiny random data."""
+    from fastnp import train
+    from fastnp.datasets import CIFAR10
+
+    rng = np.random.default_rng(11)
+    labels, test_labels = rng.integers(0, 4, 12), rng.integers(0, 4, 5)
+    data = CIFAR10(rng.standard_normal((12, 6)), labels, np.eye(4)[labels],
+                   rng.standard_normal((5, 6)), test_labels, np.eye(4)[test_labels], tuple("abcd"))
+    monkeypatch.setattr(train, "LINEAR_CHUNK", 5)  # the weights carried over from one chunk to the next
+    linear = {dev: train.train_linear(data, iterations=8, alpha=0.1, mini_batch=3, seed=2,
+                                      progress=False, device=dev) for dev in ("cpu", "cuda")}
+    (W_cpu, b_cpu, h_cpu), (W_gpu, b_gpu, h_gpu) = linear["cpu"], linear["cuda"]
+    assert type(W_gpu) is np.ndarray and type(b_gpu) is np.ndarray and h_gpu["settings"]["device"] == "cuda"
+    np.testing.assert_allclose(W_gpu, W_cpu, rtol=RTOL, atol=1e-14)
+    np.testing.assert_allclose(h_gpu["loss"], h_cpu["loss"], rtol=RTOL)
+    assert (h_gpu["train_acc"], h_gpu["test_acc"]) == (h_cpu["train_acc"], h_cpu["test_acc"])
+
+    nets = {dev: train.train_twolayer(data, hidden_size=5, batch_size=5, iterations=3, seed=3, progress=False,
+                                      log=lambda message: None, device=dev) for dev in ("cpu", "cuda")}
+    (net_cpu, h_cpu), (net_gpu, h_gpu) = nets["cpu"], nets["cuda"]
+    assert net_gpu.device == "cuda" and h_gpu["settings"]["device"] == "cuda"
+    np.testing.assert_allclose(h_gpu["loss"], h_cpu["loss"], rtol=RTOL)
+    assert h_gpu["train_acc"] == h_cpu["train_acc"] and h_gpu["final_test_acc"] == h_cpu["final_test_acc"]
+    np.testing.assert_allclose(host(net_gpu.params["W1"]), net_cpu.params["W1"], rtol=RTOL, atol=1e-14)
+
+    check = train.gradcheck(data, hidden_size=3, n_images=4, seed=1, device="cuda")
+    assert check["settings"]["device"] == "cuda" and max(check["mean_abs_diff"].values()) < 1e-8
