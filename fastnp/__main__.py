@@ -39,14 +39,15 @@ def _common(p):
     p.add_argument("--data", metavar="DIR", help="folder holding cifar-10-batches-py "
                    "(default: $FASTNP_DATA, else ~/.cache/fastnp)")
     p.add_argument("--download", action="store_true", help="fetch the official archive if the data is missing")
-    p.add_argument("--seed", type=_integer(0, 2**32 - 1), default=0)  # np.random.RandomState's range
-    p.add_argument("--dtype", choices=["float64", "float32"], default="float64")
+    p.add_argument("--seed", type=_integer(0, 2**32 - 1), default=0,  # np.random.RandomState's range
+                   help="fixes the run's random draws (default: %(default)s)")
+    p.add_argument("--dtype", choices=["float64", "float32"], default="float64", help="(default: %(default)s)")
     p.add_argument("--out", metavar="DIR", help="where plots and history.json go "
                    "(default: a new folder fastnp-out/<run>-<time>)")
     p.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
-                   help="cuda: an NVIDIA GPU, through numba-cuda (pip install 'fastnp[cuda]')")
-    p.add_argument("--n-train", type=_integer(1), default=10000)
-    p.add_argument("--n-test", type=_integer(1), default=1000)
+                   help="cuda: an NVIDIA GPU, through numba-cuda (pip install 'fastnp[cuda]') (default: %(default)s)")
+    p.add_argument("--n-train", type=_integer(1), default=10000, help="training images read (default: %(default)s)")
+    p.add_argument("--n-test", type=_integer(1), default=1000, help="test images read (default: %(default)s)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -67,22 +68,23 @@ def parser():
     models = train.add_subparsers(dest="model", required=True)
     linear = models.add_parser("linear", help="linear softmax classifier, SGD (course cell 24)")
     _common(linear)
-    linear.add_argument("--iterations", type=_integer(1), default=3000)
-    linear.add_argument("--alpha", type=_real(), default=0.01)
-    linear.add_argument("--mini-batch", type=_integer(1), default=10)
+    linear.add_argument("--iterations", type=_integer(1), default=3000, help="SGD updates (default: %(default)s)")
+    linear.add_argument("--alpha", type=_real(), default=0.01, help="learning rate (default: %(default)s)")
+    linear.add_argument("--mini-batch", type=_integer(1), default=10, help="rows per update (default: %(default)s)")
     twolayer = models.add_parser("twolayer", help="TwoLayerNet with backprop (course cell 8)")
     _common(twolayer)
-    twolayer.add_argument("--hidden", type=_integer(1), default=1024)
-    twolayer.add_argument("--reg", type=_real(0.0), default=1e-4)
-    twolayer.add_argument("--batch-size", type=_integer(1), default=100)
-    twolayer.add_argument("--lr", type=_real(), default=0.1)
-    twolayer.add_argument("--iterations", type=_integer(1), default=2000)
+    twolayer.add_argument("--hidden", type=_integer(1), default=1024, help="hidden units (default: %(default)s)")
+    twolayer.add_argument("--reg", type=_real(0.0), default=1e-4, help="L2 regularization (default: %(default)s)")
+    twolayer.add_argument("--batch-size", type=_integer(1), default=100,
+                          help="rows per step, drawn with replacement (default: %(default)s)")
+    twolayer.add_argument("--lr", type=_real(), default=0.1, help="learning rate (default: %(default)s)")
+    twolayer.add_argument("--iterations", type=_integer(1), default=2000, help="training steps (default: %(default)s)")
 
     check = sub.add_parser("gradcheck", help="backprop vs numerical gradient of TwoLayerNet (course cell 39)")
     _common(check)
-    check.add_argument("--hidden", type=_integer(1), default=10)
-    check.add_argument("--images", type=_integer(1), default=20)
-    check.add_argument("--reg", type=_real(0.0), default=1e-4)
+    check.add_argument("--hidden", type=_integer(1), default=10, help="hidden units (default: %(default)s)")
+    check.add_argument("--images", type=_integer(1), default=20, help="first training images used (default: %(default)s)")
+    check.add_argument("--reg", type=_real(0.0), default=1e-4, help="L2 regularization (default: %(default)s)")
     return top
 
 
