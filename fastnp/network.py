@@ -13,6 +13,7 @@ PARAM_NAMES = ("W1", "b1", "W2", "b2")
 
 
 def _checked_device(device):
+    """A net's device, 'cpu' or 'cuda' (not None: a net has no input arrays to follow)."""
     if device not in _device.DEVICES:
         raise ValueError(f"device must be 'cpu' or 'cuda', got {device!r}")
     return _device.resolve(device)
