@@ -48,7 +48,8 @@ def _common(p):
                    help="cuda: an NVIDIA GPU, through numba-cuda (pip install 'fastnp[cuda]') (default: %(default)s)")
     p.add_argument("--n-train", type=_integer(1), default=10000, help="training images read (default: %(default)s)")
     p.add_argument("--n-test", type=_integer(1), default=1000, help="test images read (default: %(default)s)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress bar (there is none either when stderr is not a terminal, as in a log file)")
 
 
 def parser():
@@ -135,7 +136,7 @@ def run_training(args):
     except OSError as err:
         print(f"fastnp: cannot create the output folder: {err}", file=sys.stderr)
         return 1
-    progress = not args.quiet
+    progress = not args.quiet and sys.stderr.isatty()  # a bar's redraws would flood a log file
     if args.command == "gradcheck":
         history = train.gradcheck(data, hidden_size=args.hidden, n_images=args.images, regularization=args.reg,
                                   seed=args.seed, device=args.device)

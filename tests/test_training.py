@@ -38,9 +38,10 @@ def test_train_linear_cli_writes_history_and_plots(cifar_root, tmp_path):
 
 def test_train_twolayer_cli_small_run(cifar_root, tmp_path):
     done = cli("train", "twolayer", "--data", str(cifar_root), "--iterations", "30", "--hidden", "32",
-               "--batch-size", "50", "--n-train", "500", "--n-test", "200", "--out", str(tmp_path), "--quiet")
+               "--batch-size", "50", "--n-train", "500", "--n-test", "200", "--out", str(tmp_path))
     assert done.returncode == 0, done.stderr
     assert "Epoch : 1.0 Training acc" in done.stdout
+    assert "it/s" not in done.stderr  # stderr is a pipe here: no progress bar without --quiet
     history = json.loads((tmp_path / "history.json").read_text())
     assert len(history["loss"]) == 30 and len(history["train_acc"]) == 3  # iterations 0, 10, 20
     assert png_ok(tmp_path / "cost.png") and png_ok(tmp_path / "accuracy.png")
