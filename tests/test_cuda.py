@@ -32,8 +32,8 @@ def need_numba_cuda():
 
 #: The two tiers that run here: their test, the files they run and their settings.
 TIERS = {
-    "test_cuda_kernels_in_the_simulator": (["tests/gpu/test_kernels.py", "tests/gpu/test_layers.py"],
-                                           {"NUMBA_ENABLE_CUDASIM": "1"}),
+    "test_cuda_kernels_in_the_simulator": (["tests/gpu/test_kernels.py", "tests/gpu/test_layers.py",
+                                            "tests/gpu/test_kernel_arguments.py"], {"NUMBA_ENABLE_CUDASIM": "1"}),
     "test_cuda_kernels_compile_for_hopper": (["tests/gpu/test_ptx.py"], {"NUMBA_ENABLE_CUDASIM": "0"}),
 }
 

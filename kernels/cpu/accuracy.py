@@ -1,6 +1,8 @@
 """How many rows a classifier gets right."""
 from numba import njit
 
+from .._contracts import check_count_correct
+
 
 @njit(cache=True)
 def row_argmax(x, i):
@@ -31,6 +33,7 @@ def count_correct(scores, targets):
     scores: (N, C) float; targets: (N, C) one-hot rows or (N,) integer labels.
     Returns an int.
     """
+    check_count_correct(scores.shape, targets.shape)
     correct = 0
     for i in range(scores.shape[0]):
         correct += row_argmax(scores, i) == target_class(targets, i)

@@ -7,10 +7,20 @@ single passes.
 import numpy as np
 from numba import njit
 
+from .._contracts import (
+    check_affine_backward_input,
+    check_affine_backward_params,
+    check_affine_forward,
+    check_affine_relu_backward_input,
+    check_affine_relu_forward,
+    check_column_sums,
+)
+
 
 @njit(cache=True)
 def affine_forward(out, x, W, b):
     """out = x @ W + b.  out: (N, M), x: (N, K), W: (K, M), b: (M,)."""
+    check_affine_forward(out.shape, x.shape, W.shape, b.shape)
     np.dot(x, W, out)
     N, M = out.shape
     for i in range(N):
@@ -24,6 +34,7 @@ def affine_relu_forward(out, mask, x, W, b):
 
     out: (N, M), mask: (N, M) bool, x: (N, K), W: (K, M), b: (M,).
     """
+    check_affine_relu_forward(out.shape, mask.shape, x.shape, W.shape, b.shape)
     np.dot(x, W, out)
     N, M = out.shape
     for i in range(N):
@@ -37,6 +48,7 @@ def affine_relu_forward(out, mask, x, W, b):
 @njit(cache=True)
 def affine_backward_input(dx, dout, W):
     """dx = dout @ W.T.  dx: (N, K), dout: (N, M), W: (K, M)."""
+    check_affine_backward_input(dx.shape, dout.shape, W.shape)
     np.dot(dout, W.T, dx)
 
 
@@ -47,6 +59,7 @@ def affine_relu_backward_input(dx, dout, W, mask):
 
     dx: (N, K), dout: (N, M), W: (K, M), mask: (N, K) bool (affine_relu_forward's).
     """
+    check_affine_relu_backward_input(dx.shape, dout.shape, W.shape, mask.shape)
     np.dot(dout, W.T, dx)
     N, K = dx.shape
     for i in range(N):
@@ -61,6 +74,7 @@ def affine_backward_params(dW, db, dout, x):
 
     dW: (K, M), db: (M,), dout: (N, M), x: (N, K).
     """
+    check_affine_backward_params(dW.shape, db.shape, dout.shape, x.shape)
     np.dot(x.T, dout, dW)
     column_sums(db, dout)
 
@@ -68,6 +82,7 @@ def affine_backward_params(dW, db, dout, x):
 @njit(cache=True)
 def column_sums(out, x):
     """out = x summed over rows.  out: (M,), x: (N, M)."""
+    check_column_sums(out.shape, x.shape)
     N, M = x.shape
     out[:] = 0.0
     for i in range(N):

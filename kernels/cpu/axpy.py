@@ -8,6 +8,7 @@ times the bytes of one.
 import numpy as np
 from numba import njit, prange
 
+from .._contracts import check_add_scaled, check_axpy
 from ._threads import use_threads
 
 
@@ -41,11 +42,13 @@ def add_scaled_parallel(out, x, alpha, y):
 
 def axpy(y, alpha, x):
     """y += alpha * x, in place.  y, x: (n,) of one float dtype; threads for large n."""
+    check_axpy.py_func(y.shape, x.shape)
     (axpy_parallel if use_threads(y.shape[0]) else axpy_serial)(y, alpha, x)
 
 
 def add_scaled(out, x, alpha, y):
     """out = x + alpha * y.  out, x, y: (n,) of one float dtype; threads for large n."""
+    check_add_scaled.py_func(out.shape, x.shape, y.shape)
     (add_scaled_parallel if use_threads(out.shape[0]) else add_scaled_serial)(out, x, alpha, y)
 
 

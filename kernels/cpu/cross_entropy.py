@@ -3,6 +3,8 @@ from numba import njit
 
 import numpy as np
 
+from .._contracts import check_cross_entropy
+
 #: Added to every probability before the log, as the course does, so a
 #: probability of exactly 0 costs -log(1e-9) = 20.72 instead of infinity.
 LOG_GUARD = 1e-9
@@ -16,6 +18,7 @@ def cross_entropy(prob, target):
     nothing (their log is never needed) unless prob is NaN, which makes the
     result NaN as the textbook formula would.
     """
+    check_cross_entropy(prob.shape, target.shape)
     N, C = prob.shape
     total = 0.0
     for i in range(N):

@@ -6,6 +6,7 @@ caller passes copies so the user's arrays are never touched.
 import numpy as np
 from numba import njit
 
+from .._contracts import check_batch_gradient_descent, check_stochastic_gradient_descent
 from ._index import ZERO
 from .affine import affine_backward_params, affine_forward
 from .axpy import axpy_serial
@@ -294,6 +295,8 @@ def batch_gradient_descent(W, b, J_his, W_his, X, Y, alpha, record_every):
     all kept weights in one matrix product at the end (_batch_gd_gram);
     otherwise the textbook loop (_batch_gd_direct).
     """
+    check_batch_gradient_descent.py_func(W.shape, b.shape, J_his.shape, W_his.shape, X.shape, Y.shape,
+                                         record_every)
     N, D = X.shape
     loop = _batch_gd_gram if gram_pays(N, D, W.shape[1], J_his.shape[0], W_his.shape[0]) else _batch_gd_direct
     _records_loop(loop, W_his, (W, b, J_his), (X, Y, alpha, record_every))
@@ -336,6 +339,8 @@ def stochastic_gradient_descent(W, b, J_his, W_his, X, Y, alpha, mini_batch, rec
     `mini_batch` distinct rows (1 <= mini_batch <= N) from numba's generator
     seeded with `seed`, so a seed fixes the run, and is _step on them.
     """
+    check_stochastic_gradient_descent.py_func(W.shape, b.shape, J_his.shape, W_his.shape, X.shape, Y.shape,
+                                              mini_batch, record_every)
     _records_loop(_sgd, W_his, (W, b, J_his), (X, Y, alpha, mini_batch, record_every, seed))
 
 

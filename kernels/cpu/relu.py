@@ -1,6 +1,8 @@
 """ReLU forward and backward on flat arrays (layers pass ravelled views)."""
 from numba import njit
 
+from .._contracts import check_relu_backward, check_relu_forward
+
 
 @njit(cache=True)
 def relu_forward(out, mask, x):
@@ -8,6 +10,7 @@ def relu_forward(out, mask, x):
 
     out, x: (n,) float; mask: (n,) bool.  NaN passes through (NaN <= 0 is False).
     """
+    check_relu_forward(out.shape, mask.shape, x.shape)
     for i in range(x.shape[0]):
         dead = x[i] <= 0.0
         mask[i] = dead
@@ -17,5 +20,6 @@ def relu_forward(out, mask, x):
 @njit(cache=True)
 def relu_backward(dx, dout, mask):
     """dx = dout where the input was positive, else 0.  dx, dout: (n,); mask: (n,) bool."""
+    check_relu_backward(dx.shape, dout.shape, mask.shape)
     for i in range(dout.shape[0]):
         dx[i] = 0.0 if mask[i] else dout[i]

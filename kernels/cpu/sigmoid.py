@@ -2,6 +2,7 @@
 import numpy as np
 from numba import njit
 
+from .._contracts import check_sigmoid_backward, check_sigmoid_forward
 from .fast_math import fast_exp
 
 
@@ -13,6 +14,7 @@ def sigmoid_forward(out, x):
     x >= 0 and e / (1 + e) for x < 0.  Branch-free with fast_exp, so the loop
     vectorizes; NaN stays NaN.
     """
+    check_sigmoid_forward(out.shape, x.shape)
     for i in range(np.uint64(x.shape[0])):
         v = x[i]
         e = fast_exp(-abs(v))
@@ -23,5 +25,6 @@ def sigmoid_forward(out, x):
 @njit(cache=True, error_model="numpy")
 def sigmoid_backward(dx, dout, out):
     """dx = dout * (1 - out) * out, out being the forward result.  All (n,) float."""
+    check_sigmoid_backward(dx.shape, dout.shape, out.shape)
     for i in range(np.uint64(out.shape[0])):
         dx[i] = dout[i] * (1.0 - out[i]) * out[i]

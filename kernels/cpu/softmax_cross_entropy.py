@@ -2,6 +2,13 @@
 import numpy as np
 from numba import njit, prange
 
+from .._contracts import (
+    check_softmax_cross_entropy,
+    check_softmax_cross_entropy_loss,
+    check_softmax_cross_entropy_loss_to,
+    check_softmax_cross_entropy_rows,
+    check_softmax_cross_entropy_to,
+)
 from ._index import ZERO
 from ._threads import use_threads
 from .cross_entropy import LOG_GUARD
@@ -46,6 +53,7 @@ def softmax_cross_entropy_rows(dx, x, t, n_total, lo, hi):
     its row and the loss NaN.  Loops that call this per update use
     softmax_cross_entropy_rows_buffered with a buffer they keep.
     """
+    check_softmax_cross_entropy_rows(dx.shape, x.shape, t.shape, lo, hi)
     return softmax_cross_entropy_rows_buffered(dx, x, t, n_total, lo, hi, log_terms_buffer())
 
 
@@ -157,6 +165,7 @@ def softmax_cross_entropy(dx, x, t):
     the same to the bit for any thread count, and for labels or their
     one-hot rows.
     """
+    check_softmax_cross_entropy.py_func(dx.shape, x.shape, t.shape)
     return _mean_loss(dx, x, t, True)
 
 
@@ -165,6 +174,7 @@ def softmax_cross_entropy_to(loss, k, dx, x, t):
 
     The CUDA twin leaves the loss on the device (no wait); here it is the same call.
     """
+    check_softmax_cross_entropy_to.py_func(loss.shape, k, dx.shape, x.shape, t.shape)
     loss[k] = softmax_cross_entropy(dx, x, t)
 
 
@@ -175,9 +185,11 @@ def softmax_cross_entropy_loss(x, t):
     integer labels.  For evaluating a loss (TwoLayerNet.loss): it reads the
     scores once and writes nothing of their size.
     """
+    check_softmax_cross_entropy_loss.py_func(x.shape, t.shape)
     return _mean_loss(x, x, t, False)
 
 
 def softmax_cross_entropy_loss_to(loss, k, x, t):
     """loss[k] = softmax_cross_entropy_loss(x, t).  loss: (n,) float64 (the CUDA twin does not wait)."""
+    check_softmax_cross_entropy_loss_to.py_func(loss.shape, k, x.shape, t.shape)
     loss[k] = softmax_cross_entropy_loss(x, t)

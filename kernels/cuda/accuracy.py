@@ -8,6 +8,7 @@ import functools
 
 from numba import cuda, float64
 
+from .._contracts import check_count_correct
 from ..cpu.accuracy import row_argmax as cpu_row_argmax
 from ._launch import block_reducer, grid_1d, scalar_result, shuffle_enabled
 
@@ -48,6 +49,7 @@ def count_correct(scores, targets):
     scores: (N, C) device array; targets: (N, C) one-hot rows or (N,) integer
     labels.  Returns an int.
     """
+    check_count_correct.py_func(scores.shape, targets.shape)
     blocks, threads = grid_1d(scores.shape[0])
     kernel = _count_correct_partial(threads, shuffle_enabled(threads))
     return int(scalar_result(lambda partial: kernel[blocks, threads](partial, scores, targets), blocks))

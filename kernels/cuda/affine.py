@@ -7,12 +7,21 @@ import functools
 
 from numba import cuda, float64
 
+from .._contracts import (
+    check_affine_backward_input,
+    check_affine_backward_params,
+    check_affine_forward,
+    check_affine_relu_backward_input,
+    check_affine_relu_forward,
+    check_column_sums,
+)
 from . import config
 from .matmul import matmul
 
 
 def affine_forward(out, x, W, b):
     """out = x @ W + b.  out: (N, M), x: (N, K), W: (K, M), b: (M,)."""
+    check_affine_forward.py_func(out.shape, x.shape, W.shape, b.shape)
     matmul(out, x, W, epilogue="bias", bias=b)
 
 
@@ -21,11 +30,13 @@ def affine_relu_forward(out, mask, x, W, b):
 
     out: (N, M), mask: (N, M) bool, x: (N, K), W: (K, M), b: (M,).
     """
+    check_affine_relu_forward.py_func(out.shape, mask.shape, x.shape, W.shape, b.shape)
     matmul(out, x, W, epilogue="bias_relu", bias=b, mask=mask)
 
 
 def affine_backward_input(dx, dout, W):
     """dx = dout @ W.T.  dx: (N, K), dout: (N, M), W: (K, M)."""
+    check_affine_backward_input.py_func(dx.shape, dout.shape, W.shape)
     matmul(dx, dout, W, trans_b=True)
 
 
@@ -34,11 +45,13 @@ def affine_relu_backward_input(dx, dout, W, mask):
 
     dx: (N, K), dout: (N, M), W: (K, M), mask: (N, K) bool.
     """
+    check_affine_relu_backward_input.py_func(dx.shape, dout.shape, W.shape, mask.shape)
     matmul(dx, dout, W, trans_b=True, epilogue="relu_grad", mask=mask)
 
 
 def affine_backward_params(dW, db, dout, x):
     """dW = x.T @ dout, db = dout summed over rows.  dW: (K, M), db: (M,), dout: (N, M), x: (N, K)."""
+    check_affine_backward_params.py_func(dW.shape, db.shape, dout.shape, x.shape)
     matmul(dW, x, dout, trans_a=True)
     column_sums(db, dout)
 
@@ -74,6 +87,7 @@ def column_sums(out, x):
 
     One block per config.COLUMN_BLOCK[0] columns (row groups: a power of two).
     """
+    check_column_sums.py_func(out.shape, x.shape)
     columns, row_groups = config.COLUMN_BLOCK
     M = x.shape[1]
     _column_sums_kernel(columns, row_groups)[-(-M // columns), (columns, row_groups)](out, x)

@@ -8,6 +8,7 @@ import functools
 
 from numba import cuda, float64
 
+from .._contracts import check_add_scaled, check_axpy
 from ._launch import block_reducer, grid_1d, scalar_result, shuffle_enabled
 
 
@@ -25,12 +26,14 @@ def _add_scaled(out, x, alpha, y):
 
 def axpy(y, alpha, x):
     """y += alpha * x, in place (the SGD update).  y, x: (n,) of one float dtype."""
+    check_axpy.py_func(y.shape, x.shape)
     blocks, threads = grid_1d(y.shape[0])
     _axpy[blocks, threads](y, alpha, x)
 
 
 def add_scaled(out, x, alpha, y):
     """out = x + alpha * y.  out, x, y: (n,) of one float dtype."""
+    check_add_scaled.py_func(out.shape, x.shape, y.shape)
     blocks, threads = grid_1d(out.shape[0])
     _add_scaled[blocks, threads](out, x, alpha, y)
 

@@ -1,0 +1,187 @@
+"""The argument contract of every public kernel: the shapes its arguments
+must have together, checked before any work.
+
+Kernels index without bounds checks (numba's default, and CUDA's), so an
+output shorter than its input would be written past its end: memory
+corruption, not an error.  Each check here raises ValueError naming the
+kernel and the shapes it expects.  The checks take shapes (tuples), not
+arrays, so that one definition serves both families: the CPU kernels call
+them compiled (a few integer comparisons), the CPU dispatchers written in
+Python and the CUDA launchers call their plain-Python form, ``.py_func``
+(so a check calls no other compiled function: the simulator's device
+arrays have shapes that compiled code does not take).
+Messages are constants: building strings in compiled code would add seconds
+to every kernel's compilation.  Targets t fit scores x: (N, C) when t has
+x's shape or is (N,) labels, t == x[:1].
+"""
+from numba import njit
+
+
+@njit(cache=True)
+def check_affine_forward(out, x, W, b):
+    N, K = x
+    M = W[1]
+    if W[0] != K or out != (N, M) or b != (M,):
+        raise ValueError("affine_forward: shapes must be out (N, M), x (N, K), W (K, M), b (M,)")
+
+
+@njit(cache=True)
+def check_affine_relu_forward(out, mask, x, W, b):
+    N, K = x
+    M = W[1]
+    if W[0] != K or out != (N, M) or mask != (N, M) or b != (M,):
+        raise ValueError("affine_relu_forward: shapes must be out (N, M), mask (N, M), x (N, K), W (K, M), b (M,)")
+
+
+@njit(cache=True)
+def check_affine_backward_input(dx, dout, W):
+    N, M = dout
+    K = W[0]
+    if W[1] != M or dx != (N, K):
+        raise ValueError("affine_backward_input: shapes must be dx (N, K), dout (N, M), W (K, M)")
+
+
+@njit(cache=True)
+def check_affine_relu_backward_input(dx, dout, W, mask):
+    N, M = dout
+    K = W[0]
+    if W[1] != M or dx != (N, K) or mask != (N, K):
+        raise ValueError("affine_relu_backward_input: shapes must be dx (N, K), dout (N, M), W (K, M), mask (N, K)")
+
+
+@njit(cache=True)
+def check_affine_backward_params(dW, db, dout, x):
+    N, M = dout
+    K = x[1]
+    if x[0] != N or dW != (K, M) or db != (M,):
+        raise ValueError("affine_backward_params: shapes must be dW (K, M), db (M,), dout (N, M), x (N, K)")
+
+
+@njit(cache=True)
+def check_column_sums(out, x):
+    if out != (x[1],):
+        raise ValueError("column_sums: shapes must be out (M,), x (N, M)")
+
+
+@njit(cache=True)
+def check_add_scaled(out, x, y):
+    if x != out or y != out:
+        raise ValueError("add_scaled: out, x and y must have one shape (n,)")
+
+
+@njit(cache=True)
+def check_axpy(y, x):
+    if x != y:
+        raise ValueError("axpy: y and x must have one shape (n,)")
+
+
+@njit(cache=True)
+def check_count_correct(scores, targets):
+    if not (targets == scores[:1] or targets == scores):
+        raise ValueError("count_correct: shapes must be scores (N, C), targets (N, C) or (N,)")
+
+
+@njit(cache=True)
+def check_cross_entropy(prob, target):
+    if target != prob:
+        raise ValueError("cross_entropy: prob and target must have one shape (N, C)")
+
+
+@njit(cache=True)
+def check_relu_forward(out, mask, x):
+    if out != x or mask != x:
+        raise ValueError("relu_forward: out, mask and x must have one shape (n,)")
+
+
+@njit(cache=True)
+def check_relu_backward(dx, dout, mask):
+    if dout != dx or mask != dx:
+        raise ValueError("relu_backward: dx, dout and mask must have one shape (n,)")
+
+
+@njit(cache=True)
+def check_sigmoid_forward(out, x):
+    if out != x:
+        raise ValueError("sigmoid_forward: out and x must have one shape (n,)")
+
+
+@njit(cache=True)
+def check_sigmoid_backward(dx, dout, out):
+    if dout != dx or out != dx:
+        raise ValueError("sigmoid_backward: dx, dout and out must have one shape (n,)")
+
+
+@njit(cache=True)
+def check_softmax_rows(out, x):
+    if out != x:
+        raise ValueError("softmax_rows: out and x must have one shape (N, C)")
+
+
+@njit(cache=True)
+def check_softmax_cross_entropy(dx, x, t):
+    if dx != x or not (t == x[:1] or t == x):
+        raise ValueError("softmax_cross_entropy: shapes must be dx (N, C), x (N, C), t (N, C) or (N,)")
+
+
+@njit(cache=True)
+def check_softmax_cross_entropy_loss(x, t):
+    if not (t == x[:1] or t == x):
+        raise ValueError("softmax_cross_entropy_loss: shapes must be x (N, C), t (N, C) or (N,)")
+
+
+@njit(cache=True)
+def check_softmax_cross_entropy_to(loss, k, dx, x, t):
+    if dx != x or not (t == x[:1] or t == x):
+        raise ValueError("softmax_cross_entropy_to: shapes must be dx (N, C), x (N, C), t (N, C) or (N,)")
+    if not 0 <= k < loss[0]:
+        raise ValueError("softmax_cross_entropy_to: k must be in [0, len(loss))")
+
+
+@njit(cache=True)
+def check_softmax_cross_entropy_loss_to(loss, k, x, t):
+    if not (t == x[:1] or t == x):
+        raise ValueError("softmax_cross_entropy_loss_to: shapes must be x (N, C), t (N, C) or (N,)")
+    if not 0 <= k < loss[0]:
+        raise ValueError("softmax_cross_entropy_loss_to: k must be in [0, len(loss))")
+
+
+@njit(cache=True)
+def check_softmax_cross_entropy_rows(dx, x, t, lo, hi):
+    if dx != x or not (t == x[:1] or t == x):
+        raise ValueError("softmax_cross_entropy_rows: shapes must be dx (N, C), x (N, C), t (N, C) or (N,)")
+    if not 0 <= lo <= hi <= x[0]:
+        raise ValueError("softmax_cross_entropy_rows: rows must have 0 <= lo <= hi <= N")
+
+
+@njit(cache=True)
+def check_batch_gradient_descent(W, b, J_his, W_his, X, Y, record_every):
+    N, D = X
+    C = W[1]
+    n_records = (J_his[0] + record_every - 1) // record_every if record_every > 0 else 0
+    if not (W[0] == D and b == (C,) and Y == (N, C) and record_every >= 0 and W_his == (n_records, D, C)):
+        raise ValueError("batch_gradient_descent: shapes must be W (D, C), b (C,), J_his (iterations,), "
+                         "W_his (ceil(iterations / record_every), D, C) (0 records if record_every is 0), "
+                         "X (N, D), Y (N, C)")
+
+
+@njit(cache=True)
+def check_stochastic_gradient_descent(W, b, J_his, W_his, X, Y, mini_batch, record_every):
+    N, D = X
+    C = W[1]
+    n_records = (J_his[0] + record_every - 1) // record_every if record_every > 0 else 0
+    if not (W[0] == D and b == (C,) and Y == (N, C) and record_every >= 0 and W_his == (n_records, D, C)):
+        raise ValueError("stochastic_gradient_descent: shapes must be W (D, C), b (C,), J_his (iterations,), "
+                         "W_his (ceil(iterations / record_every), D, C) (0 records if record_every is 0), "
+                         "X (N, D), Y (N, C)")
+    if not 1 <= mini_batch <= N:
+        raise ValueError("stochastic_gradient_descent: mini_batch must be in [1, N]")
+
+
+@njit(cache=True)
+def check_two_layer_numerical_gradient(gW1, gb1, gW2, gb2, x, t, W1, b1, W2, b2):
+    N, D = x
+    H, C = W2
+    if (W1 != (D, H) or b1 != (H,) or b2 != (C,) or t != (N, C) or gW1 != W1 or gb1 != b1 or gW2 != W2
+            or gb2 != b2):
+        raise ValueError("two_layer_numerical_gradient: shapes must be gW1 and W1 (D, H), gb1 and b1 (H,), "
+                         "gW2 and W2 (H, C), gb2 and b2 (C,), x (N, D), t (N, C)")

@@ -1,0 +1,93 @@
+"""A valid call of every public kernel, for the argument-check tests of both
+families (tests/test_kernel_arguments.py, tests/gpu/test_kernel_arguments.py).
+
+Sizes are all different (N 6 rows, K 5 inputs, M 4 outputs, C 3 classes,
+H 4 hidden units), so that a check comparing the wrong dimensions fails.
+"""
+import numpy as np
+
+N, K, M, C, H = 6, 5, 4, 3, 4
+
+
+def _f(*shape):
+    return np.full(shape, 0.5)
+
+
+def _labels(n=N, classes=C):
+    return np.arange(n) % classes
+
+
+def _one_hot(n=N, classes=C):
+    return np.eye(classes)[_labels(n, classes)]
+
+
+def _records(iterations, record_every, D=K, classes=C):
+    n = -(-iterations // record_every) if record_every > 0 else 0
+    return np.empty((n, D, classes))
+
+
+#: name -> (a function giving a valid argument list, the positions of its
+#: integer arguments (bad values are tried there too), the dimensions that
+#: are free, as "position.axis": the length of the *_to kernels' loss
+#: arrays and of J_his (the number of updates), the rows that column_sums
+#: adds, the classes of scores against labels).
+CASES = {
+    "affine_forward": (lambda: [_f(N, M), _f(N, K), _f(K, M), _f(M)], (), ()),
+    "affine_relu_forward": (lambda: [_f(N, M), np.zeros((N, M), np.bool_), _f(N, K), _f(K, M), _f(M)], (), ()),
+    "affine_backward_input": (lambda: [_f(N, K), _f(N, M), _f(K, M)], (), ()),
+    "affine_relu_backward_input": (lambda: [_f(N, K), _f(N, M), _f(K, M), np.zeros((N, K), np.bool_)], (), ()),
+    "affine_backward_params": (lambda: [_f(K, M), _f(M), _f(N, M), _f(N, K)], (), ()),
+    "column_sums": (lambda: [_f(M), _f(N, M)], (), ("1.0",)),
+    "add_scaled": (lambda: [_f(N), _f(N), 0.5, _f(N)], (), ()),
+    "axpy": (lambda: [_f(N), 0.5, _f(N)], (), ()),
+    "sum_of_squares": (lambda: [_f(N)], (), ("0.0",)),  # one array: nothing to misfit
+    "count_correct": (lambda: [_f(N, C), _labels()], (), ("0.1",)),
+    "count_correct/one-hot": (lambda: [_f(N, C), _one_hot()], (), ()),
+    "cross_entropy": (lambda: [_f(N, C), _one_hot()], (), ()),
+    "relu_forward": (lambda: [_f(N), np.zeros(N, np.bool_), _f(N)], (), ()),
+    "relu_backward": (lambda: [_f(N), _f(N), np.zeros(N, np.bool_)], (), ()),
+    "sigmoid_forward": (lambda: [_f(N), _f(N)], (), ()),
+    "sigmoid_backward": (lambda: [_f(N), _f(N), _f(N)], (), ()),
+    "softmax_rows": (lambda: [_f(N, C), _f(N, C)], (), ()),
+    "softmax_cross_entropy": (lambda: [_f(N, C), _f(N, C), _labels()], (), ()),
+    "softmax_cross_entropy/one-hot": (lambda: [_f(N, C), _f(N, C), _one_hot()], (), ()),
+    "softmax_cross_entropy_loss": (lambda: [_f(N, C), _labels()], (), ("0.1",)),
+    "softmax_cross_entropy_to": (lambda: [np.zeros(2), 1, _f(N, C), _f(N, C), _one_hot()], (1,), ("0.0",)),
+    "softmax_cross_entropy_loss_to": (lambda: [np.zeros(2), 1, _f(N, C), _labels()], (1,), ("0.0", "2.1")),
+    "softmax_cross_entropy_rows": (lambda: [_f(N, C), _f(N, C), _one_hot(), N, 1, N], (4, 5), ()),
+    "batch_gradient_descent": (lambda: [_f(K, C), _f(C), np.empty(7), _records(7, 3), _f(N, K), _one_hot(),
+                                        0.1, 3], (7,), ("2.0",)),
+    "stochastic_gradient_descent": (lambda: [_f(K, C), _f(C), np.empty(7), _records(7, 2), _f(N, K),
+                                             _one_hot(), 0.1, 2, 2, 0], (7, 8), ("2.0",)),
+    "two_layer_numerical_gradient": (lambda: [_f(K, H), _f(H), _f(H, C), _f(C), _f(N, K), _one_hot(),
+                                              _f(K, H), _f(H), _f(H, C), _f(C), 0.1, 1e-4], (), ()),
+}
+
+
+def kernel_name(case):
+    return case.split("/")[0]
+
+
+def wrong_shapes(args, free=()):
+    """(position, argument list) pairs: each dimension of each array argument
+    in turn (but the `free` ones, "position.axis") one longer than the call allows."""
+    for i, a in enumerate(args):
+        if not isinstance(a, np.ndarray):
+            continue
+        for axis in range(a.ndim):
+            if f"{i}.{axis}" in free:
+                continue
+            shape = list(a.shape)
+            shape[axis] += 1
+            bad = list(args)
+            bad[i] = np.zeros(shape, a.dtype)
+            yield f"{i}.{axis}", bad
+
+
+def wrong_integers(args, positions):
+    """(position, argument list) pairs: each integer argument at values outside its range."""
+    for i in positions:
+        for value in (-1, 10**6):
+            bad = list(args)
+            bad[i] = value
+            yield f"{i}={value}", bad
