@@ -2,11 +2,11 @@
 families (tests/test_kernel_arguments.py, tests/gpu/test_kernel_arguments.py).
 
 Sizes are all different (N 6 rows, K 5 inputs, M 4 outputs, C 3 classes,
-H 4 hidden units), so that a check comparing the wrong dimensions fails.
+H 7 hidden units), so that a check comparing the wrong dimensions fails.
 """
 import numpy as np
 
-N, K, M, C, H = 6, 5, 4, 3, 4
+N, K, M, C, H = 6, 5, 4, 3, 7
 
 
 def _f(*shape):
