@@ -29,7 +29,7 @@ def test_the_valid_call_runs(case):
     getattr(cpu, kernel_name(case))(*build())
 
 
-@pytest.mark.parametrize("case, args", bad_calls())
+@pytest.mark.parametrize("case, args", list(bad_calls()))
 def test_a_misfit_argument_raises_before_any_write(case, args):
     outputs = [a.copy() for a in args if isinstance(a, np.ndarray)]
     with pytest.raises(ValueError, match=f"^{kernel_name(case)}: "):

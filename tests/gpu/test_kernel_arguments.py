@@ -33,7 +33,7 @@ def test_the_valid_call_runs(case):
     cuda.synchronize()
 
 
-@pytest.mark.parametrize("case, args", bad_calls())
+@pytest.mark.parametrize("case, args", list(bad_calls()))
 def test_a_misfit_argument_raises_before_any_launch(case, args):
     arrays = [i for i, a in enumerate(args) if isinstance(a, np.ndarray)]
     args = on_device(args)
