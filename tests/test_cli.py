@@ -124,7 +124,10 @@ def test_bench_table_says_which_targets_are_met():
     assert "targets missed: short of torch (1.90x torch, target >= 2x)" in table
     assert "the targets against torch were not checked" in table
     cases[0].times["torch"] = 2.0
+    assert "every target checked was met (3 cases)" in bench.format_table(cases)  # "no torch here"
+    cases[3].times["torch"] = 1.0
     assert "every target met (3 cases)" in bench.format_table(cases)
+    assert "not checked" not in bench.format_table(cases)
     cases[1].times["fastnp"] = 12.0
     assert cases[1].misses() == ["12 s, target < 10 s"]
 
