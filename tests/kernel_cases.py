@@ -5,6 +5,7 @@ Sizes are all different (N 6 rows, K 5 inputs, M 4 outputs, C 3 classes,
 H 7 hidden units), so that a check comparing the wrong dimensions fails.
 """
 import numpy as np
+import pytest
 
 N, K, M, C, H = 6, 5, 4, 3, 7
 
@@ -91,3 +92,10 @@ def wrong_integers(args, positions):
             bad = list(args)
             bad[i] = value
             yield f"{i}={value}", bad
+
+
+def misfit_calls():
+    """pytest params (case, argument list) of every wrong call above, named case-where."""
+    return [pytest.param(case, args, id=f"{case}-{where}")
+            for case, (build, integers, free) in CASES.items()
+            for where, args in list(wrong_shapes(build(), free)) + list(wrong_integers(build(), integers))]
