@@ -10,9 +10,9 @@ Kernel convention (after llm.c): outputs first, then inputs, then scalars.
 Kernels never allocate their outputs and never write to their inputs; the
 layers in ``fastnp`` check and convert arguments and own the buffers.
 Kernels expect C-contiguous float32 or float64 arrays of one dtype; each
-public kernel checks that its arguments' shapes fit together (and its
-integer arguments' ranges) before any work, and raises ValueError if not
-(_contracts), since its loops index without bounds checks.
+public kernel checks its arguments' dtypes (TypeError) and that their
+shapes fit together, and its integer arguments' ranges (ValueError), before
+any work (_contracts), since its loops index without bounds checks.
 
 Importing this package makes numba's on-disk cache fail safe: a truncated or
 corrupt cache file is recompiled over instead of raising, and processes

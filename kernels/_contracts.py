@@ -1,20 +1,99 @@
-"""The argument contract of every public kernel: the shapes its arguments
-must have together, checked before any work.
+"""The argument contract of every public kernel: the dtypes and the shapes
+its arguments must have together, checked before any work.
 
 Kernels index without bounds checks (numba's default, and CUDA's), so an
 output shorter than its input would be written past its end: memory
-corruption, not an error.  Each check here raises ValueError naming the
-kernel and the shapes it expects.  The checks take shapes (tuples), not
-arrays, so that one definition serves both families: the CPU kernels call
-them compiled (a few integer comparisons), the CPU dispatchers written in
-Python and the CUDA launchers call their plain-Python form, ``.py_func``
-(so a check calls no other compiled function: the simulator's device
-arrays have shapes that compiled code does not take).
+corruption, not an error.  Each shape check here raises ValueError naming
+the kernel and the shapes it expects.  The shape checks take shapes
+(tuples), not arrays, so that one definition serves both families: the CPU
+kernels call them compiled (a few integer comparisons), the CPU dispatchers
+written in Python and the CUDA launchers call their plain-Python form,
+``.py_func`` (so a check calls no other compiled function: the simulator's
+device arrays have shapes that compiled code does not take).
 Messages are constants: building strings in compiled code would add seconds
 to every kernel's compilation.  Targets t fit scores x: (N, C) when t has
 x's shape or is (N,) labels, t == x[:1].
+
+The dtype checks (check_floats, check_mask, check_targets, check_losses)
+are plain Python, called by every public kernel of both families before it
+runs compiled code: compiled code would round floats into an integer output
+without a word, or fail with numba's typing error for mixed dtypes.  They
+raise TypeError naming the kernel, the arguments and the dtypes given.
 """
+import numpy as np
 from numba import njit
+
+FLOAT_DTYPES = frozenset((np.dtype(np.float32), np.dtype(np.float64)))  # native byte order only
+BOOL = np.dtype(np.bool_)
+FLOAT64 = np.dtype(np.float64)
+INTEGER_DTYPES = frozenset(map(np.dtype, np.typecodes["AllInteger"]))
+
+
+def dtype_of(a):
+    """a's numpy dtype; for a __cuda_array_interface__ object whose dtype is
+    not numpy's (a torch tensor), the one its interface gives; else a.dtype
+    as it is (it then fits no check, and the message shows it)."""
+    if isinstance(a.dtype, np.dtype):
+        return a.dtype
+    interface = getattr(a, "__cuda_array_interface__", None)
+    return np.dtype(interface["typestr"]) if interface else a.dtype
+
+
+def check_floats(kernel, names, *arrays):
+    """The arrays (called `names` in the message) share one dtype, float32 or float64."""
+    dtype = arrays[0].dtype
+    if dtype in FLOAT_DTYPES:
+        for a in arrays:
+            if a.dtype is not dtype and a.dtype != dtype:  # `is` first: a dtype compare costs 0.1 us
+                break
+        else:
+            return
+    dtypes = [dtype_of(a) for a in arrays]
+    if dtypes[0] in FLOAT_DTYPES and all(d == dtypes[0] for d in dtypes):
+        return
+    got = ", ".join(map(str, dtypes))
+    raise TypeError(f"{kernel}: {names} must share one dtype, float32 or float64 (got {got})")
+
+
+def check_mask(kernel, mask):
+    """A ReLU mask is bool."""
+    if mask.dtype is not BOOL and dtype_of(mask) != BOOL:
+        raise TypeError(f"{kernel}: mask must be bool (got {dtype_of(mask)})")
+
+
+def check_targets(kernel, name, t, scores):
+    """t: (N,) integer labels, or (N, C) rows of the scores' float dtype."""
+    labels = t.ndim == 1
+    if (t.dtype in INTEGER_DTYPES) if labels else (t.dtype == scores.dtype):
+        return
+    t_dtype, dtype = dtype_of(t), dtype_of(scores)  # slower, and right for torch tensors too
+    if (getattr(t_dtype, "kind", "") not in ("i", "u")) if labels else (t_dtype != dtype):
+        raise TypeError(f"{kernel}: {name} must be (N,) integer labels or (N, C) rows of dtype {dtype} "
+                        f"(got {t.ndim}-D {t_dtype})")
+
+
+def check_losses(kernel, name, losses):
+    """Losses are kept in float64 whatever the float dtype of the work."""
+    if losses.dtype is not FLOAT64 and dtype_of(losses) != FLOAT64:
+        raise TypeError(f"{kernel}: {name} must be float64 (got {dtype_of(losses)})")
+
+
+def check_fused_loss_dtypes(kernel, x, t, dx=None, loss=None):
+    """The softmax_cross_entropy kernels' dtypes: scores x (and gradient dx)
+    of one float dtype, targets t (labels or rows), float64 losses."""
+    if dx is None:
+        check_floats(kernel, "x", x)
+    else:
+        check_floats(kernel, "dx and x", dx, x)
+    check_targets(kernel, "t", t, x)
+    if loss is not None:
+        check_losses(kernel, "loss", loss)
+
+
+def check_gradient_descent_dtypes(kernel, W, b, J_his, W_his, X, Y):
+    """batch_gradient_descent's and stochastic_gradient_descent's dtypes."""
+    check_floats(kernel, "W, b, W_his, X and Y", W, b, W_his, X, Y)
+    check_losses(kernel, "J_his", J_his)
 
 
 @njit(cache=True)

@@ -65,6 +65,16 @@ CASES = {
 }
 
 
+#: The positions of the float64 loss outputs (J_his, loss): float64 whatever
+#: the float dtype of the work.
+LOSSES = {
+    "softmax_cross_entropy_to": (0,),
+    "softmax_cross_entropy_loss_to": (0,),
+    "batch_gradient_descent": (2,),
+    "stochastic_gradient_descent": (2,),
+}
+
+
 def kernel_name(case):
     return case.split("/")[0]
 
@@ -92,6 +102,36 @@ def wrong_integers(args, positions):
             bad = list(args)
             bad[i] = value
             yield f"{i}={value}", bad
+
+
+def wrong_dtypes(case, args):
+    """(position:dtype, argument list) pairs: each array argument in turn of a
+    dtype the call does not allow.  In the valid calls float64 arrays are
+    values (or float64 losses), bool arrays masks, integer arrays labels."""
+    losses = LOSSES.get(case, ())
+    values = [i for i, a in enumerate(args)
+              if isinstance(a, np.ndarray) and a.dtype == np.float64 and i not in losses]
+    for i, a in enumerate(args):
+        if not isinstance(a, np.ndarray):
+            continue
+        if a.dtype == np.float64:
+            # float32 is wrong for a loss, or beside another float64 value
+            bad_dtypes = [np.int64] + ([np.float32] if i in losses or len(values) > 1 else [])
+        elif a.dtype == np.bool_:
+            bad_dtypes = [np.int8, np.float64]
+        else:
+            bad_dtypes = [np.float64]
+        for dtype in bad_dtypes:
+            bad = list(args)
+            bad[i] = np.zeros(a.shape, dtype)
+            yield f"{i}:{np.dtype(dtype).name}", bad
+
+
+def mistyped_calls():
+    """pytest params (case, argument list) of every call above with one argument of a wrong dtype."""
+    return [pytest.param(case, args, id=f"{case}-{where}")
+            for case, (build, _, _) in CASES.items()
+            for where, args in wrong_dtypes(case, build())]
 
 
 def misfit_calls():

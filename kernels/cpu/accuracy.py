@@ -1,7 +1,7 @@
 """How many rows a classifier gets right."""
 from numba import njit
 
-from .._contracts import check_count_correct
+from .._contracts import check_count_correct, check_floats, check_targets
 
 
 @njit(cache=True)
@@ -27,14 +27,20 @@ def target_class(targets, i):
 
 
 @njit(cache=True)
-def count_correct(scores, targets):
-    """Rows where argmax(scores[i]) is the target class, argmax as np.argmax picks it.
-
-    scores: (N, C) float; targets: (N, C) one-hot rows or (N,) integer labels.
-    Returns an int.
-    """
+def count_correct_compiled(scores, targets):
     check_count_correct(scores.shape, targets.shape)
     correct = 0
     for i in range(scores.shape[0]):
         correct += row_argmax(scores, i) == target_class(targets, i)
     return correct
+
+
+def count_correct(scores, targets):
+    """Rows where argmax(scores[i]) is the target class, argmax as np.argmax picks it.
+
+    scores: (N, C) float; targets: (N, C) one-hot rows of scores' dtype or
+    (N,) integer labels.  Returns an int.
+    """
+    check_floats("count_correct", "scores", scores)
+    check_targets("count_correct", "targets", targets, scores)
+    return count_correct_compiled(scores, targets)

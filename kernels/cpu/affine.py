@@ -2,7 +2,9 @@
 
 The matrix products go to BLAS (numba's np.dot calls scipy's); the bias,
 the ReLU around the product (forward and backward) and the column sums are
-single passes.
+single passes.  Each kernel is compiled as <name>_compiled, which checks
+shapes and is what other compiled kernels call; <name> checks dtypes
+first, from Python.
 """
 import numpy as np
 from numba import njit
@@ -14,12 +16,13 @@ from .._contracts import (
     check_affine_relu_backward_input,
     check_affine_relu_forward,
     check_column_sums,
+    check_floats,
+    check_mask,
 )
 
 
 @njit(cache=True)
-def affine_forward(out, x, W, b):
-    """out = x @ W + b.  out: (N, M), x: (N, K), W: (K, M), b: (M,)."""
+def affine_forward_compiled(out, x, W, b):
     check_affine_forward(out.shape, x.shape, W.shape, b.shape)
     np.dot(x, W, out)
     N, M = out.shape
@@ -28,12 +31,14 @@ def affine_forward(out, x, W, b):
             out[i, j] += b[j]
 
 
-@njit(cache=True)
-def affine_relu_forward(out, mask, x, W, b):
-    """out = max(x @ W + b, 0), mask = (x @ W + b <= 0): bias and ReLU in one pass.
+def affine_forward(out, x, W, b):
+    """out = x @ W + b.  out: (N, M), x: (N, K), W: (K, M), b: (M,), one float dtype."""
+    check_floats("affine_forward", "out, x, W and b", out, x, W, b)
+    affine_forward_compiled(out, x, W, b)
 
-    out: (N, M), mask: (N, M) bool, x: (N, K), W: (K, M), b: (M,).
-    """
+
+@njit(cache=True)
+def affine_relu_forward_compiled(out, mask, x, W, b):
     check_affine_relu_forward(out.shape, mask.shape, x.shape, W.shape, b.shape)
     np.dot(x, W, out)
     N, M = out.shape
@@ -45,20 +50,31 @@ def affine_relu_forward(out, mask, x, W, b):
             out[i, j] = 0.0 if dead else v
 
 
+def affine_relu_forward(out, mask, x, W, b):
+    """out = max(x @ W + b, 0), mask = (x @ W + b <= 0): bias and ReLU in one pass.
+
+    out: (N, M), mask: (N, M) bool, x: (N, K), W: (K, M), b: (M,); out, x,
+    W and b of one float dtype.
+    """
+    check_floats("affine_relu_forward", "out, x, W and b", out, x, W, b)
+    check_mask("affine_relu_forward", mask)
+    affine_relu_forward_compiled(out, mask, x, W, b)
+
+
 @njit(cache=True)
-def affine_backward_input(dx, dout, W):
-    """dx = dout @ W.T.  dx: (N, K), dout: (N, M), W: (K, M)."""
+def affine_backward_input_compiled(dx, dout, W):
     check_affine_backward_input(dx.shape, dout.shape, W.shape)
     np.dot(dout, W.T, dx)
 
 
-@njit(cache=True)
-def affine_relu_backward_input(dx, dout, W, mask):
-    """dx = dout @ W.T, then 0 where mask: the gradient that flows back through
-    an affine layer and, before it, a ReLU with that mask (ReLU backward fused in).
+def affine_backward_input(dx, dout, W):
+    """dx = dout @ W.T.  dx: (N, K), dout: (N, M), W: (K, M), one float dtype."""
+    check_floats("affine_backward_input", "dx, dout and W", dx, dout, W)
+    affine_backward_input_compiled(dx, dout, W)
 
-    dx: (N, K), dout: (N, M), W: (K, M), mask: (N, K) bool (affine_relu_forward's).
-    """
+
+@njit(cache=True)
+def affine_relu_backward_input_compiled(dx, dout, W, mask):
     check_affine_relu_backward_input(dx.shape, dout.shape, W.shape, mask.shape)
     np.dot(dout, W.T, dx)
     N, K = dx.shape
@@ -68,23 +84,45 @@ def affine_relu_backward_input(dx, dout, W, mask):
                 dx[i, k] = 0.0
 
 
+def affine_relu_backward_input(dx, dout, W, mask):
+    """dx = dout @ W.T, then 0 where mask: the gradient that flows back through
+    an affine layer and, before it, a ReLU with that mask (ReLU backward fused in).
+
+    dx: (N, K), dout: (N, M), W: (K, M), one float dtype; mask: (N, K) bool
+    (affine_relu_forward's).
+    """
+    check_floats("affine_relu_backward_input", "dx, dout and W", dx, dout, W)
+    check_mask("affine_relu_backward_input", mask)
+    affine_relu_backward_input_compiled(dx, dout, W, mask)
+
+
 @njit(cache=True)
+def affine_backward_params_compiled(dW, db, dout, x):
+    check_affine_backward_params(dW.shape, db.shape, dout.shape, x.shape)
+    np.dot(x.T, dout, dW)
+    column_sums_compiled(db, dout)
+
+
 def affine_backward_params(dW, db, dout, x):
     """dW = x.T @ dout, db = dout summed over rows.
 
-    dW: (K, M), db: (M,), dout: (N, M), x: (N, K).
+    dW: (K, M), db: (M,), dout: (N, M), x: (N, K), one float dtype.
     """
-    check_affine_backward_params(dW.shape, db.shape, dout.shape, x.shape)
-    np.dot(x.T, dout, dW)
-    column_sums(db, dout)
+    check_floats("affine_backward_params", "dW, db, dout and x", dW, db, dout, x)
+    affine_backward_params_compiled(dW, db, dout, x)
 
 
 @njit(cache=True)
-def column_sums(out, x):
-    """out = x summed over rows.  out: (M,), x: (N, M)."""
+def column_sums_compiled(out, x):
     check_column_sums(out.shape, x.shape)
     N, M = x.shape
     out[:] = 0.0
     for i in range(N):
         for j in range(M):
             out[j] += x[i, j]
+
+
+def column_sums(out, x):
+    """out = x summed over rows.  out: (M,), x: (N, M), one float dtype."""
+    check_floats("column_sums", "out and x", out, x)
+    column_sums_compiled(out, x)

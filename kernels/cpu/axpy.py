@@ -8,7 +8,7 @@ times the bytes of one.
 import numpy as np
 from numba import njit, prange
 
-from .._contracts import check_add_scaled, check_axpy
+from .._contracts import check_add_scaled, check_axpy, check_floats
 from ._threads import use_threads
 
 
@@ -42,12 +42,14 @@ def add_scaled_parallel(out, x, alpha, y):
 
 def axpy(y, alpha, x):
     """y += alpha * x, in place.  y, x: (n,) of one float dtype; threads for large n."""
+    check_floats("axpy", "y and x", y, x)
     check_axpy.py_func(y.shape, x.shape)
     (axpy_parallel if use_threads(y.shape[0]) else axpy_serial)(y, alpha, x)
 
 
 def add_scaled(out, x, alpha, y):
     """out = x + alpha * y.  out, x, y: (n,) of one float dtype; threads for large n."""
+    check_floats("add_scaled", "out, x and y", out, x, y)
     check_add_scaled.py_func(out.shape, x.shape, y.shape)
     (add_scaled_parallel if use_threads(out.shape[0]) else add_scaled_serial)(out, x, alpha, y)
 
@@ -81,6 +83,7 @@ def _sum_of_squares_parallel(partial, x):
 
 def sum_of_squares(x):
     """sum(x**2) in float64.  x: (n,) float; the same bits for any thread count."""
+    check_floats("sum_of_squares", "x", x)
     partial = np.empty(-(-x.shape[0] // SUM_CHUNK))
     (_sum_of_squares_parallel if use_threads(x.shape[0]) else _sum_of_squares_serial)(partial, x)
     return float(partial.sum())

@@ -6,9 +6,13 @@ caller passes copies so the user's arrays are never touched.
 import numpy as np
 from numba import njit
 
-from .._contracts import check_batch_gradient_descent, check_stochastic_gradient_descent
+from .._contracts import (
+    check_batch_gradient_descent,
+    check_gradient_descent_dtypes,
+    check_stochastic_gradient_descent,
+)
 from ._index import ZERO
-from .affine import affine_backward_params, affine_forward
+from .affine import affine_backward_params_compiled, affine_forward_compiled
 from .axpy import axpy_serial
 from .softmax_cross_entropy import log_terms_buffer, softmax_cross_entropy_rows_buffered
 
@@ -222,7 +226,7 @@ def _batch_gd_gram(W, b, J_his, Wt_his, X, Y, alpha, record_every):
     np.dot(X, X.T, gram)
     gram += 1.0
     scores0 = np.empty((N, C), X.dtype)
-    affine_forward(scores0, X, W, b)
+    affine_forward_compiled(scores0, X, W, b)
     scores = np.empty((N, C), X.dtype)
     grad = np.empty((N, C), X.dtype)
     grad_sum = np.zeros((N, C), X.dtype)  # A_t
@@ -273,9 +277,9 @@ def _batch_gd_direct(W, b, J_his, Wt_his, X, Y, alpha, record_every):
     db = np.empty_like(b)
     log_terms = log_terms_buffer()
     for it in range(J_his.shape[0]):
-        affine_forward(scores, X, W, b)
+        affine_forward_compiled(scores, X, W, b)
         J_his[it] = softmax_cross_entropy_rows_buffered(scores, scores, Y, N, ZERO, N, log_terms) / N
-        affine_backward_params(dW, db, scores, X)
+        affine_backward_params_compiled(dW, db, scores, X)
         axpy_serial(W.reshape(W.size), -alpha, dW.reshape(dW.size))
         axpy_serial(b, -alpha, db)
         _record(Wt_his, W.T, it, record_every)
@@ -295,6 +299,7 @@ def batch_gradient_descent(W, b, J_his, W_his, X, Y, alpha, record_every):
     all kept weights in one matrix product at the end (_batch_gd_gram);
     otherwise the textbook loop (_batch_gd_direct).
     """
+    check_gradient_descent_dtypes("batch_gradient_descent", W, b, J_his, W_his, X, Y)
     check_batch_gradient_descent.py_func(W.shape, b.shape, J_his.shape, W_his.shape, X.shape, Y.shape,
                                          record_every)
     N, D = X.shape
@@ -339,6 +344,7 @@ def stochastic_gradient_descent(W, b, J_his, W_his, X, Y, alpha, mini_batch, rec
     `mini_batch` distinct rows (1 <= mini_batch <= N) from numba's generator
     seeded with `seed`, so a seed fixes the run, and is _step on them.
     """
+    check_gradient_descent_dtypes("stochastic_gradient_descent", W, b, J_his, W_his, X, Y)
     check_stochastic_gradient_descent.py_func(W.shape, b.shape, J_his.shape, W_his.shape, X.shape, Y.shape,
                                               mini_batch, record_every)
     _records_loop(_sgd, W_his, (W, b, J_his), (X, Y, alpha, mini_batch, record_every, seed))

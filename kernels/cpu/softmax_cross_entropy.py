@@ -1,8 +1,13 @@
-"""Fused softmax + cross-entropy: the loss and its gradient in one pass over the scores."""
+"""Fused softmax + cross-entropy: the loss and its gradient in one pass over the scores.
+
+softmax_cross_entropy_rows is compiled as softmax_cross_entropy_rows_compiled
+(shape checks); the public kernels check dtypes first, from Python.
+"""
 import numpy as np
 from numba import njit, prange
 
 from .._contracts import (
+    check_fused_loss_dtypes,
     check_softmax_cross_entropy,
     check_softmax_cross_entropy_loss,
     check_softmax_cross_entropy_loss_to,
@@ -42,6 +47,11 @@ def log_terms_buffer():
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"})
+def softmax_cross_entropy_rows_compiled(dx, x, t, n_total, lo, hi):
+    check_softmax_cross_entropy_rows(dx.shape, x.shape, t.shape, lo, hi)
+    return softmax_cross_entropy_rows_buffered(dx, x, t, n_total, lo, hi, log_terms_buffer())
+
+
 def softmax_cross_entropy_rows(dx, x, t, n_total, lo, hi):
     """Rows lo..hi: dx = (softmax(x) - t) / n_total; returns the sum of row losses.
 
@@ -53,8 +63,8 @@ def softmax_cross_entropy_rows(dx, x, t, n_total, lo, hi):
     its row and the loss NaN.  Loops that call this per update use
     softmax_cross_entropy_rows_buffered with a buffer they keep.
     """
-    check_softmax_cross_entropy_rows(dx.shape, x.shape, t.shape, lo, hi)
-    return softmax_cross_entropy_rows_buffered(dx, x, t, n_total, lo, hi, log_terms_buffer())
+    check_fused_loss_dtypes("softmax_cross_entropy_rows", x, t, dx)
+    return softmax_cross_entropy_rows_compiled(dx, x, t, n_total, lo, hi)
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"})
@@ -165,6 +175,7 @@ def softmax_cross_entropy(dx, x, t):
     the same to the bit for any thread count, and for labels or their
     one-hot rows.
     """
+    check_fused_loss_dtypes("softmax_cross_entropy", x, t, dx)
     check_softmax_cross_entropy.py_func(dx.shape, x.shape, t.shape)
     return _mean_loss(dx, x, t, True)
 
@@ -174,8 +185,9 @@ def softmax_cross_entropy_to(loss, k, dx, x, t):
 
     The CUDA twin leaves the loss on the device (no wait); here it is the same call.
     """
+    check_fused_loss_dtypes("softmax_cross_entropy_to", x, t, dx, loss)
     check_softmax_cross_entropy_to.py_func(loss.shape, k, dx.shape, x.shape, t.shape)
-    loss[k] = softmax_cross_entropy(dx, x, t)
+    loss[k] = _mean_loss(dx, x, t, True)
 
 
 def softmax_cross_entropy_loss(x, t):
@@ -185,11 +197,13 @@ def softmax_cross_entropy_loss(x, t):
     integer labels.  For evaluating a loss (TwoLayerNet.loss): it reads the
     scores once and writes nothing of their size.
     """
+    check_fused_loss_dtypes("softmax_cross_entropy_loss", x, t)
     check_softmax_cross_entropy_loss.py_func(x.shape, t.shape)
     return _mean_loss(x, x, t, False)
 
 
 def softmax_cross_entropy_loss_to(loss, k, x, t):
     """loss[k] = softmax_cross_entropy_loss(x, t).  loss: (n,) float64 (the CUDA twin does not wait)."""
+    check_fused_loss_dtypes("softmax_cross_entropy_loss_to", x, t, loss=loss)
     check_softmax_cross_entropy_loss_to.py_func(loss.shape, k, x.shape, t.shape)
-    loss[k] = softmax_cross_entropy_loss(x, t)
+    loss[k] = _mean_loss(x, x, t, False)

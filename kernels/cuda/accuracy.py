@@ -8,7 +8,7 @@ import functools
 
 from numba import cuda, float64
 
-from .._contracts import check_count_correct
+from .._contracts import check_count_correct, check_floats, check_targets
 from ..cpu.accuracy import row_argmax as cpu_row_argmax
 from ._launch import block_reducer, grid_1d, scalar_result, shuffle_enabled
 
@@ -49,6 +49,8 @@ def count_correct(scores, targets):
     scores: (N, C) device array; targets: (N, C) one-hot rows or (N,) integer
     labels.  Returns an int.
     """
+    check_floats("count_correct", "scores", scores)
+    check_targets("count_correct", "targets", targets, scores)
     check_count_correct.py_func(scores.shape, targets.shape)
     blocks, threads = grid_1d(scores.shape[0])
     kernel = _count_correct_partial(threads, shuffle_enabled(threads))

@@ -14,6 +14,8 @@ from .._contracts import (
     check_affine_relu_backward_input,
     check_affine_relu_forward,
     check_column_sums,
+    check_floats,
+    check_mask,
 )
 from . import config
 from .matmul import matmul
@@ -21,6 +23,7 @@ from .matmul import matmul
 
 def affine_forward(out, x, W, b):
     """out = x @ W + b.  out: (N, M), x: (N, K), W: (K, M), b: (M,)."""
+    check_floats("affine_forward", "out, x, W and b", out, x, W, b)
     check_affine_forward.py_func(out.shape, x.shape, W.shape, b.shape)
     matmul(out, x, W, epilogue="bias", bias=b)
 
@@ -30,12 +33,15 @@ def affine_relu_forward(out, mask, x, W, b):
 
     out: (N, M), mask: (N, M) bool, x: (N, K), W: (K, M), b: (M,).
     """
+    check_floats("affine_relu_forward", "out, x, W and b", out, x, W, b)
+    check_mask("affine_relu_forward", mask)
     check_affine_relu_forward.py_func(out.shape, mask.shape, x.shape, W.shape, b.shape)
     matmul(out, x, W, epilogue="bias_relu", bias=b, mask=mask)
 
 
 def affine_backward_input(dx, dout, W):
     """dx = dout @ W.T.  dx: (N, K), dout: (N, M), W: (K, M)."""
+    check_floats("affine_backward_input", "dx, dout and W", dx, dout, W)
     check_affine_backward_input.py_func(dx.shape, dout.shape, W.shape)
     matmul(dx, dout, W, trans_b=True)
 
@@ -45,12 +51,15 @@ def affine_relu_backward_input(dx, dout, W, mask):
 
     dx: (N, K), dout: (N, M), W: (K, M), mask: (N, K) bool.
     """
+    check_floats("affine_relu_backward_input", "dx, dout and W", dx, dout, W)
+    check_mask("affine_relu_backward_input", mask)
     check_affine_relu_backward_input.py_func(dx.shape, dout.shape, W.shape, mask.shape)
     matmul(dx, dout, W, trans_b=True, epilogue="relu_grad", mask=mask)
 
 
 def affine_backward_params(dW, db, dout, x):
     """dW = x.T @ dout, db = dout summed over rows.  dW: (K, M), db: (M,), dout: (N, M), x: (N, K)."""
+    check_floats("affine_backward_params", "dW, db, dout and x", dW, db, dout, x)
     check_affine_backward_params.py_func(dW.shape, db.shape, dout.shape, x.shape)
     matmul(dW, x, dout, trans_a=True)
     column_sums(db, dout)
@@ -87,6 +96,7 @@ def column_sums(out, x):
 
     One block per config.COLUMN_BLOCK[0] columns (row groups: a power of two).
     """
+    check_floats("column_sums", "out and x", out, x)
     check_column_sums.py_func(out.shape, x.shape)
     columns, row_groups = config.COLUMN_BLOCK
     M = x.shape[1]

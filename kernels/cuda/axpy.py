@@ -8,7 +8,7 @@ import functools
 
 from numba import cuda, float64
 
-from .._contracts import check_add_scaled, check_axpy
+from .._contracts import check_add_scaled, check_axpy, check_floats
 from ._launch import block_reducer, grid_1d, scalar_result, shuffle_enabled
 
 
@@ -26,6 +26,7 @@ def _add_scaled(out, x, alpha, y):
 
 def axpy(y, alpha, x):
     """y += alpha * x, in place (the SGD update).  y, x: (n,) of one float dtype."""
+    check_floats("axpy", "y and x", y, x)
     check_axpy.py_func(y.shape, x.shape)
     blocks, threads = grid_1d(y.shape[0])
     _axpy[blocks, threads](y, alpha, x)
@@ -33,6 +34,7 @@ def axpy(y, alpha, x):
 
 def add_scaled(out, x, alpha, y):
     """out = x + alpha * y.  out, x, y: (n,) of one float dtype."""
+    check_floats("add_scaled", "out, x and y", out, x, y)
     check_add_scaled.py_func(out.shape, x.shape, y.shape)
     blocks, threads = grid_1d(out.shape[0])
     _add_scaled[blocks, threads](out, x, alpha, y)
@@ -63,6 +65,7 @@ def sum_of_squares(x):
     one block adds the per-block results in a fixed order (the same bits on
     every run).
     """
+    check_floats("sum_of_squares", "x", x)
     blocks, threads = grid_1d(x.shape[0])
     kernel = _sum_of_squares_kernel(threads, shuffle_enabled(threads))
     return scalar_result(lambda partial: kernel[blocks, threads](partial, x), blocks)

@@ -4,7 +4,7 @@ import math
 
 from numba import cuda, float64
 
-from .._contracts import check_cross_entropy
+from .._contracts import check_cross_entropy, check_floats
 from ._launch import block_reducer, grid_1d, scalar_result, shuffle_enabled
 
 #: As in the CPU twin: added to every probability before the log.
@@ -41,6 +41,7 @@ def cross_entropy(prob, target):
     prob, target: (N, C) device arrays of one float dtype.  Per-thread sums,
     a block reduction, then the per-block sums in a fixed order.
     """
+    check_floats("cross_entropy", "prob and target", prob, target)
     check_cross_entropy.py_func(prob.shape, target.shape)
     N, C = prob.shape
     blocks, threads = grid_1d(N * C)

@@ -20,7 +20,11 @@ import math
 import numpy as np
 from numba import cuda, float32, float64, int64
 
-from .._contracts import check_batch_gradient_descent, check_stochastic_gradient_descent
+from .._contracts import (
+    check_batch_gradient_descent,
+    check_gradient_descent_dtypes,
+    check_stochastic_gradient_descent,
+)
 from ..cpu.linear_classifier import gram_pays, sgd_rows
 from . import config
 from ._launch import block_reducer, grid_1d, shuffle_enabled
@@ -377,6 +381,7 @@ def batch_gradient_descent(W, b, J_his, W_his, X, Y, alpha, record_every):
     (_batch_gd_gram); otherwise up to one block's worth as one
     _small_batch_loop launch, and more rows launching per update.
     """
+    check_gradient_descent_dtypes("batch_gradient_descent", W, b, J_his, W_his, X, Y)
     check_batch_gradient_descent.py_func(W.shape, b.shape, J_his.shape, W_his.shape, X.shape, Y.shape, record_every)
     N, C = Y.shape
     if J_his.shape[0] == 0:
@@ -399,6 +404,7 @@ def stochastic_gradient_descent(W, b, J_his, W_his, X, Y, alpha, mini_batch, rec
     """Mini-batch SGD, len(J_his) updates, in place on W and b (device arrays as in
     batch_gradient_descent).  The batches are those the CPU twin draws for
     the same seed (cpu.linear_classifier.sgd_rows), gathered on the device."""
+    check_gradient_descent_dtypes("stochastic_gradient_descent", W, b, J_his, W_his, X, Y)
     check_stochastic_gradient_descent.py_func(W.shape, b.shape, J_his.shape, W_his.shape, X.shape, Y.shape,
                                               mini_batch, record_every)
     iterations = J_his.shape[0]

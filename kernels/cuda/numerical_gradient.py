@@ -17,7 +17,7 @@ import math
 import numpy as np
 from numba import cuda, float32, float64
 
-from .._contracts import check_two_layer_numerical_gradient
+from .._contracts import check_floats, check_two_layer_numerical_gradient
 from ._launch import grid_1d
 from .affine import affine_forward
 from .cross_entropy import LOG_GUARD
@@ -103,6 +103,8 @@ def two_layer_numerical_gradient(gW1, gb1, gW2, gb2, x, t, W1, b1, W2, b2, reg, 
     inputs x: (N, D), t: (N, C), W1: (D, H), b1: (H,), W2: (H, C), b2: (C,),
     one float dtype; reg the L2 strength, h the step.
     """
+    check_floats("two_layer_numerical_gradient", "gW1, gb1, gW2, gb2, x, t, W1, b1, W2 and b2",
+                 gW1, gb1, gW2, gb2, x, t, W1, b1, W2, b2)
     check_two_layer_numerical_gradient.py_func(gW1.shape, gb1.shape, gW2.shape, gb2.shape, x.shape, t.shape,
                                                W1.shape, b1.shape, W2.shape, b2.shape)
     N, D = x.shape

@@ -8,7 +8,12 @@ coalesced.
 """
 from numba import cuda
 
-from .._contracts import check_relu_backward, check_relu_forward
+from .._contracts import (
+    check_floats,
+    check_mask,
+    check_relu_backward,
+    check_relu_forward,
+)
 from ._launch import ELEMENT_LOADS, binary_elementwise, grid_1d, load_strided
 
 
@@ -39,6 +44,8 @@ def relu_forward(out, mask, x):
 
     NaN passes through.
     """
+    check_floats("relu_forward", "out and x", out, x)
+    check_mask("relu_forward", mask)
     check_relu_forward.py_func(out.shape, mask.shape, x.shape)
     blocks, threads = grid_1d(x.shape[0], ELEMENT_LOADS)
     _relu_forward[blocks, threads](out, mask, x)
@@ -46,6 +53,8 @@ def relu_forward(out, mask, x):
 
 def relu_backward(dx, dout, mask):
     """dx = dout where the input was positive, else 0.  dx, dout: (n,); mask: (n,) bool."""
+    check_floats("relu_backward", "dx and dout", dx, dout)
+    check_mask("relu_backward", mask)
     check_relu_backward.py_func(dx.shape, dout.shape, mask.shape)
     blocks, threads = grid_1d(dout.shape[0], ELEMENT_LOADS)
     _relu_backward[blocks, threads](dx, dout, mask)

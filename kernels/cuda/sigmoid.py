@@ -7,7 +7,7 @@ import math
 
 from numba import cuda
 
-from .._contracts import check_sigmoid_backward, check_sigmoid_forward
+from .._contracts import check_floats, check_sigmoid_backward, check_sigmoid_forward
 from ._launch import ELEMENT_LOADS, binary_elementwise, grid_1d, load_strided
 
 
@@ -35,6 +35,7 @@ _sigmoid_backward = binary_elementwise(_through_sigmoid)  # (dx, dout, out)
 
 def sigmoid_forward(out, x):
     """out = 1 / (1 + exp(-x)) without overflow.  out, x: (n,) float; NaN stays NaN."""
+    check_floats("sigmoid_forward", "out and x", out, x)
     check_sigmoid_forward.py_func(out.shape, x.shape)
     blocks, threads = grid_1d(x.shape[0], ELEMENT_LOADS)
     _sigmoid_forward[blocks, threads](out, x)
@@ -42,6 +43,7 @@ def sigmoid_forward(out, x):
 
 def sigmoid_backward(dx, dout, out):
     """dx = dout * (1 - out) * out, out being the forward result.  All (n,) float."""
+    check_floats("sigmoid_backward", "dx, dout and out", dx, dout, out)
     check_sigmoid_backward.py_func(dx.shape, dout.shape, out.shape)
     blocks, threads = grid_1d(out.shape[0], ELEMENT_LOADS)
     _sigmoid_backward[blocks, threads](dx, dout, out)
