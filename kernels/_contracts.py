@@ -81,6 +81,10 @@ def check_losses(kernel, name, losses):
 def check_fused_loss_dtypes(kernel, x, t, dx=None, loss=None):
     """The softmax_cross_entropy kernels' dtypes: scores x (and gradient dx)
     of one float dtype, targets t (labels or rows), float64 losses."""
+    dtype = x.dtype  # the common case in one test first: this is on the 100-row OutputLayer's 13 us path
+    if (dtype in FLOAT_DTYPES and (dx is None or dx.dtype is dtype) and (loss is None or loss.dtype is FLOAT64)
+            and (t.dtype is dtype if t.ndim == 2 else t.dtype in INTEGER_DTYPES)):
+        return
     if dx is None:
         check_floats(kernel, "x", x)
     else:
