@@ -7,8 +7,12 @@ answer, or a corrupted heap and a crash later; and an integer output took
 the results rounded toward zero without a word.  The CUDA twins make the
 same checks (tests/gpu/test_kernel_arguments.py).
 """
+import sys
+
 import numpy as np
 import pytest
+from numba import njit
+from numba.core.registry import CPUDispatcher
 
 import fastnp.kernels._contracts as contracts
 import fastnp.kernels.cpu as cpu
@@ -70,3 +74,41 @@ def test_cuda_array_interface_objects_are_checked_by_their_typestr():
     for call in refused:
         with pytest.raises(TypeError, match="^k: "):
             call()
+
+
+#: The public kernels with a compiled entry point, <name>_compiled, in their module (README, "The kernels").
+COMPILED_ENTRY_POINTS = {
+    "affine_forward", "affine_relu_forward", "affine_backward_input", "affine_relu_backward_input",
+    "affine_backward_params", "column_sums", "relu_forward", "relu_backward", "sigmoid_forward",
+    "sigmoid_backward", "count_correct", "cross_entropy", "softmax_cross_entropy_rows",
+}
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if kernel_name(c) in COMPILED_ENTRY_POINTS])
+def test_the_compiled_entry_point_gives_the_public_kernels_results(case):
+    public = getattr(cpu, kernel_name(case))
+    compiled = getattr(sys.modules[public.__module__], kernel_name(case) + "_compiled")
+    assert isinstance(compiled, CPUDispatcher)
+    rng = np.random.default_rng(0)
+    args = [rng.uniform(0.1, 0.9, a.shape) if isinstance(a, np.ndarray) and a.dtype == np.float64 else a
+            for a in CASES[case][0]()]
+    copies = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+    assert compiled(*copies) == public(*args)
+    for a, b in zip(args, copies):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_compiled_entry_point_runs_inside_njit_code():
+    from fastnp.kernels.cpu.affine import affine_forward_compiled
+    from fastnp.kernels.cpu.relu import relu_forward_compiled
+
+    @njit
+    def hidden_layer(x, W, b):
+        a = np.empty((x.shape[0], W.shape[1]))
+        affine_forward_compiled(a, x, W, b)
+        out, mask = np.empty(a.size), np.empty(a.size, np.bool_)
+        relu_forward_compiled(out, mask, a.reshape(-1))
+        return out.reshape(a.shape)
+
+    x, W, b = np.arange(6.0).reshape(2, 3) - 2, np.ones((3, 4)), np.arange(4.0) - 1
+    np.testing.assert_array_equal(hidden_layer(x, W, b), np.maximum(x @ W + b, 0))
