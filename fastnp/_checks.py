@@ -2,8 +2,9 @@
 
 Rules (see README, "Input handling"):
 - lists, bool and integer arrays (and object arrays of real numbers) become
-  float64; float32 (and float16) give float32; complex and string data, and
-  object arrays holding anything else (None, strings), raise TypeError;
+  float64; float32 (and float16), in either byte order, give float32 in the
+  machine's byte order; complex and string data, and object arrays holding
+  anything else (None, strings), raise TypeError;
 - results are C-contiguous, converted copies where needed: the caller's
   arrays are never written to;
 - shapes are checked and reported by argument name in ValueError.
@@ -44,9 +45,10 @@ def _dtype_of(a):
 
 
 def float_dtype(*arrays):
-    """float32 when every argument holds float32 or float16, else float64."""
+    """float32 when every argument holds float32 or float16 (in either byte
+    order: big-endian data from a file is float32 too), else float64."""
     kinds = [_dtype_of(a) for a in arrays]
-    if all(k in (np.float32, np.float16) for k in kinds):
+    if all(k.kind == "f" and k.itemsize <= 4 for k in kinds):
         return np.dtype(np.float32)
     return np.dtype(np.float64)
 

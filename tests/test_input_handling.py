@@ -47,6 +47,34 @@ def test_float32_stays_float32():
     assert net.predict(x.astype(np.float64)).dtype == np.float32
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_big_endian_input_keeps_its_precision_and_values(dtype):
+    """Data read from a file may be big-endian: '>f4' is float32 too, and the
+    kernels get it converted to the machine's byte order."""
+    rng = np.random.default_rng(2)
+    x, W = rng.standard_normal((5, 4)).astype(dtype), rng.standard_normal((4, 3)).astype(dtype)
+    labels = np.array([0, 1, 2, 0, 1])
+
+    def big_endian(a):
+        return a.astype(a.dtype.newbyteorder(">"))
+
+    for native, swapped in [
+        (fastnp.softmax(x), fastnp.softmax(big_endian(x))),
+        (fastnp.ReLU().forward(x), fastnp.ReLU().forward(big_endian(x))),
+        (fastnp.Sigmoid().forward(x), fastnp.Sigmoid().forward(big_endian(x))),
+        (fastnp.Affine(W, np.zeros(3, dtype)).forward(x),
+         fastnp.Affine(big_endian(W), big_endian(np.zeros(3, dtype))).forward(big_endian(x))),
+        (fastnp.batch_gradient_descent_func(x, labels, W, np.zeros(3, dtype), 3, 0.1)[0],
+         fastnp.batch_gradient_descent_func(big_endian(x), big_endian(labels), big_endian(W),
+                                            big_endian(np.zeros(3, dtype)), 3, 0.1)[0]),
+    ]:
+        assert swapped.dtype == native.dtype == dtype
+        assert_array_equal(swapped, native)
+    layer = fastnp.OutputLayer()
+    assert layer.forward(big_endian(x[:, :3]), big_endian(labels)) == fastnp.OutputLayer().forward(x[:, :3], labels)
+    assert layer.backward().dtype == dtype
+
+
 @pytest.mark.parametrize("layout", ["fortran", "strided", "negative"])
 def test_non_contiguous_inputs(layout):
     rng = np.random.default_rng(1)
