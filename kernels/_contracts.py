@@ -26,7 +26,7 @@ from numba import njit
 FLOAT_DTYPES = frozenset((np.dtype(np.float32), np.dtype(np.float64)))  # native byte order only
 BOOL = np.dtype(np.bool_)
 FLOAT64 = np.dtype(np.float64)
-INTEGER_DTYPES = frozenset(map(np.dtype, np.typecodes["AllInteger"]))
+INTEGER_DTYPES = frozenset(map(np.dtype, np.typecodes["AllInteger"]))  # native byte order only
 
 
 def dtype_of(a):
@@ -62,12 +62,12 @@ def check_mask(kernel, mask):
 
 
 def check_targets(kernel, name, t, scores):
-    """t: (N,) integer labels, or (N, C) rows of the scores' float dtype."""
+    """t: (N,) integer labels, or (N, C) rows of the scores' float dtype (all in native byte order)."""
     labels = t.ndim == 1
     if (t.dtype in INTEGER_DTYPES) if labels else (t.dtype == scores.dtype):
         return
     t_dtype, dtype = dtype_of(t), dtype_of(scores)  # slower, and right for torch tensors too
-    if (getattr(t_dtype, "kind", "") not in ("i", "u")) if labels else (t_dtype != dtype):
+    if (t_dtype not in INTEGER_DTYPES) if labels else (t_dtype != dtype):
         raise TypeError(f"{kernel}: {name} must be (N,) integer labels or (N, C) rows of dtype {dtype} "
                         f"(got {t.ndim}-D {t_dtype})")
 

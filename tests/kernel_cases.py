@@ -127,6 +127,23 @@ def wrong_dtypes(case, args):
             yield f"{i}:{np.dtype(dtype).name}", bad
 
 
+def byte_swapped(args):
+    """(position, argument list) pairs: each array argument in turn in the other byte order."""
+    for i, a in enumerate(args):
+        if isinstance(a, np.ndarray) and a.dtype.itemsize > 1:
+            bad = list(args)
+            bad[i] = a.astype(a.dtype.newbyteorder("S"))
+            yield f"{i}:{bad[i].dtype.str}", bad
+
+
+def byte_swapped_calls():
+    """pytest params (case, argument list) of every call above with one argument
+    in the other byte order (numba compiles for the machine's only)."""
+    return [pytest.param(case, args, id=f"{case}-{where}")
+            for case, (build, _, _) in CASES.items()
+            for where, args in byte_swapped(build())]
+
+
 def mistyped_calls():
     """pytest params (case, argument list) of every call above with one argument of a wrong dtype."""
     return [pytest.param(case, args, id=f"{case}-{where}")

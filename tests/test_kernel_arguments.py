@@ -16,7 +16,7 @@ from numba.core.registry import CPUDispatcher
 
 import fastnp.kernels._contracts as contracts
 import fastnp.kernels.cpu as cpu
-from kernel_cases import CASES, kernel_name, misfit_calls, mistyped_calls
+from kernel_cases import CASES, byte_swapped_calls, kernel_name, misfit_calls, mistyped_calls
 
 
 def test_every_public_kernel_has_a_case():
@@ -45,6 +45,11 @@ def test_a_misfit_argument_raises_before_any_write(case, args):
 
 @pytest.mark.parametrize("case, args", mistyped_calls())
 def test_an_argument_of_a_wrong_dtype_raises_before_any_write(case, args):
+    refused_before_any_write(TypeError, case, args)
+
+
+@pytest.mark.parametrize("case, args", byte_swapped_calls())
+def test_a_byte_swapped_argument_raises_before_any_write(case, args):
     refused_before_any_write(TypeError, case, args)
 
 
