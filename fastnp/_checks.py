@@ -3,8 +3,9 @@
 Rules (see README, "Input handling"):
 - lists, bool and integer arrays (and object arrays of real numbers) become
   float64; float32 (and float16), in either byte order, give float32 in the
-  machine's byte order; complex and string data, and object arrays holding
-  anything else (None, strings), raise TypeError;
+  machine's byte order; complex and string data, object arrays holding
+  anything else (None, strings) and masked arrays with masked entries raise
+  TypeError;
 - results are C-contiguous, converted copies where needed: the caller's
   arrays are never written to;
 - shapes are checked and reported by argument name in ValueError.
@@ -18,7 +19,11 @@ import numpy as np
 
 def as_numeric(x, name):
     """x as a numpy array of bool, integer or float dtype (object arrays of real
-    numbers become float64); TypeError for anything else."""
+    numbers become float64); TypeError for anything else, masked arrays with
+    masked entries included (converting would drop the mask without a word)."""
+    if isinstance(x, np.ma.MaskedArray) and np.ma.is_masked(x):
+        raise TypeError(f"{name} is a masked array with masked entries, and fastnp has no masks: "
+                        f"pass {name}.filled(value), or leave the masked rows out")
     try:
         arr = np.asarray(x)
     except (ValueError, TypeError) as err:  # ragged nested lists and the like

@@ -209,6 +209,19 @@ def test_bad_types_raise_type_error(call):
         call()
 
 
+def test_masked_entries_are_refused_not_dropped():
+    """np.asarray drops a mask without a word; the textbook's numpy code would honour it."""
+    x = np.ma.array([[1.0, 2.0, 3.0], [0.0, 1.0, 0.0]], mask=[[0, 0, 1], [0, 0, 0]])
+    for call in (lambda: fastnp.softmax(x), lambda: fastnp.ReLU().forward(x), lambda: fastnp.Sigmoid().forward(x),
+                 lambda: fastnp.OutputLayer().forward(x, [0, 1]),
+                 lambda: fastnp.OutputLayer().forward(x.data, np.ma.array([0, 1], mask=[1, 0])),
+                 lambda: fastnp.Affine(np.ones((3, 2)), np.zeros(2)).forward(x)):
+        with pytest.raises(TypeError, match="masked entries"):
+            call()
+    unmasked = np.ma.array(x.data, mask=False)
+    assert_array_equal(fastnp.softmax(unmasked), fastnp.softmax(x.data))
+
+
 def test_backward_before_forward_raises():
     for layer in (fastnp.OutputLayer(), fastnp.ReLU(), fastnp.Sigmoid(), fastnp.Affine(np.ones((2, 2)), np.ones(2))):
         with pytest.raises(RuntimeError, match="before forward"):
