@@ -33,9 +33,9 @@ from numba import njit, prange
 
 from .._contracts import check_floats, check_two_layer_numerical_gradient
 from ._threads import chunk_bounds, use_threads
-from .affine import affine_forward
+from .affine import affine_forward_compiled
 from .cross_entropy import LOG_GUARD
-from .relu import relu_forward
+from .relu import relu_forward_compiled
 
 #: Largest bound on |log1p argument| (4 * step * max|x| * max|v|) for the series path.
 SERIES_LIMIT = 4e-3
@@ -223,9 +223,9 @@ def two_layer_numerical_gradient(gW1, gb1, gW2, gb2, x, t, W1, b1, W2, b2, reg, 
     a = np.empty((N, H), x.dtype)
     hid = np.empty_like(a)
     s = np.empty((N, C), x.dtype)
-    affine_forward(a, x, W1, b1)
-    relu_forward(hid.reshape(-1), np.empty(a.size, np.bool_), a.reshape(-1))
-    affine_forward(s, hid, W2, b2)
+    affine_forward_compiled(a, x, W1, b1)  # dtypes checked above
+    relu_forward_compiled(hid.reshape(-1), np.empty(a.size, np.bool_), a.reshape(-1))
+    affine_forward_compiled(s, hid, W2, b2)
     e, z = np.empty((N, C)), np.empty(N)
     _row_exp(e, z, s)
     Xa = np.ones((N, D + 1))
