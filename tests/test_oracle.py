@@ -144,6 +144,22 @@ def test_affine(seed, n, k, m, dtype):
     assert_allclose(dx, naive.relu_grad(x, naive.f64(dout) @ naive.f64(W).T), rtol, atol * np.sqrt(m))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_zero_where_clears_the_masked_elements_and_keeps_the_others_bits(dtype):
+    """The ReLU mask of affine_relu_backward_input, applied by clearing bits."""
+    from fastnp.kernels.cpu.relu import zero_where
+
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((7, 13)).astype(dtype)
+    specials = [-0.0, np.nan, np.inf, -np.inf, 0.0, -1.0]
+    a.flat[:12] = specials * 2
+    mask = rng.random(a.shape) < 0.5
+    mask.flat[:12] = [False] * 6 + [True] * 6
+    expected = np.where(mask, dtype(0), a)
+    zero_where(a, mask)
+    assert a.tobytes() == expected.tobytes()
+
+
 @given(seed=seeds, n=st.integers(1, 25), d=st.integers(1, 40), c=st.integers(2, 10), dtype=dtypes)
 def test_linear_cost_and_batch_gradient_descent(seed, n, d, c, dtype):
     rng = np.random.default_rng(seed)

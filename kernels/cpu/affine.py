@@ -19,6 +19,7 @@ from .._contracts import (
     check_floats,
     check_mask,
 )
+from .relu import zero_where
 
 
 @njit(cache=True)
@@ -77,11 +78,7 @@ def affine_backward_input(dx, dout, W):
 def affine_relu_backward_input_compiled(dx, dout, W, mask):
     check_affine_relu_backward_input(dx.shape, dout.shape, W.shape, mask.shape)
     np.dot(dout, W.T, dx)
-    N, K = dx.shape
-    for i in range(N):
-        for k in range(K):
-            if mask[i, k]:
-                dx[i, k] = 0.0
+    zero_where(dx, mask)
 
 
 def affine_relu_backward_input(dx, dout, W, mask):

@@ -16,6 +16,14 @@ Accuracy (tests/test_fast_math.py measures it against numpy over the whole
 range, subnormals, overflow, underflow, 0, inf and NaN included): exp within
 2 ulp, log within 1 ulp, in both float64 and float32.
 
+The special cases return x + 0 rather than x (the same value for NaN and
+inf).  Returning x itself lets LLVM turn an in-place loop, a[i] =
+fast_exp(a[i]), into a masked store of only the lanes that change
+(vmaskmovps/pd), which AMD's Zen cores microcode: on a Zen 3 core the
+in-place float32 log took 1.20 ns an element with it and 0.97 without, the
+float32 exp 0.9 to 1.5 ns and 0.6 to 0.8.  tests/test_compile.py checks
+that no kernel compiles to a masked store.
+
 Use fast_exp(x) / fast_log(x) inside @njit code; they are resolved by the
 argument's type (float64 or float32) and inlined.
 """
@@ -82,7 +90,7 @@ def _exp64(x):
     s1 = _bitcast((n1 + 1023) << 52, 0.0)
     s2 = _bitcast((n2 + 1023) << 52, 0.0)
     y = p * s1 * s2
-    return x if is_nan else y
+    return x + 0.0 if is_nan else y  # not x itself: see the module docstring
 
 
 _SQRT2 = 1.4142135623730951
@@ -113,7 +121,7 @@ def _log64(x):
     y = kf * _LN2_HI - ((hfsq - (s * (hfsq + R) + kf * _LN2_LO)) - f)
     y = -np.inf if x == 0.0 else y
     y = np.nan if x < 0.0 else y
-    y = x if (x == np.inf or x != x) else y
+    y = x + 0.0 if (x == np.inf or x != x) else y  # not x itself: see the module docstring
     return y
 
 
@@ -147,7 +155,7 @@ def _exp32(x):
     s1 = _bitcast(np.int32((n1 + 127) << 23), _ZERO_F)
     s2 = _bitcast(np.int32((n2 + 127) << 23), _ZERO_F)
     y = p * s1 * s2
-    return x if is_nan else y
+    return x + _ZERO_F if is_nan else y  # not x itself: see the module docstring
 
 
 _SQRT2_F = _F(1.41421356)
@@ -178,7 +186,7 @@ def _log32(x):
     y = kf * _LN2_HI32 - ((hfsq - (s * (hfsq + R) + kf * _LN2_LO32)) - f)
     y = _F(-np.inf) if x == _ZERO_F else y
     y = _F(np.nan) if x < _ZERO_F else y
-    y = x if (x == _F(np.inf) or x != x) else y
+    y = x + _ZERO_F if (x == _F(np.inf) or x != x) else y  # not x itself: see the module docstring
     return y
 
 

