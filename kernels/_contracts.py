@@ -19,6 +19,14 @@ are plain Python, called by every public kernel of both families before it
 runs compiled code: compiled code would round floats into an integer output
 without a word, or fail with numba's typing error for mixed dtypes.  They
 raise TypeError naming the kernel, the arguments and the dtypes given.
+
+Memory layout (CPU kernels; check_c_contiguous, ValueError): outputs that
+numba's np.dot writes must be C-contiguous (numba stops with a bare
+AssertionError otherwise), and so must every array of the row kernels
+(softmax, the fused loss) and of the long loops (gradient descent, the
+numerical gradient; W_his excepted), which would otherwise fail numba's
+typing or compile a specialization for each layout, tens of seconds for
+the loops.  The other arrays may be F-ordered or strided views.
 """
 import numpy as np
 from numba import njit
@@ -70,6 +78,15 @@ def check_targets(kernel, name, t, scores):
     if (t_dtype not in INTEGER_DTYPES) if labels else (t_dtype != dtype):
         raise TypeError(f"{kernel}: {name} must be (N,) integer labels or (N, C) rows of dtype {dtype} "
                         f"(got {t.ndim}-D {t_dtype})")
+
+
+def check_c_contiguous(kernel, names, *arrays):
+    """The arrays (called `names`, "a, b and c") are C-contiguous (a CPU kernel's layout rule)."""
+    for i, a in enumerate(arrays):
+        if not a.flags.c_contiguous:
+            name = names.replace(" and ", ", ").split(", ")[i]
+            layout = "an F-ordered" if a.flags.f_contiguous else "a strided"
+            raise ValueError(f"{kernel}: {name} must be C-contiguous (got {layout} array)")
 
 
 def check_losses(kernel, name, losses):

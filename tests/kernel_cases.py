@@ -75,6 +75,26 @@ LOSSES = {
 }
 
 
+#: The positions of the arrays each kernel needs C-contiguous (README, "The
+#: kernels"); the others may be F-ordered or strided.
+C_CONTIGUOUS = {
+    "affine_forward": {0},
+    "affine_relu_forward": {0},
+    "affine_backward_input": {0},
+    "affine_relu_backward_input": {0},
+    "affine_backward_params": {0},
+    "softmax_rows": {0, 1},
+    "softmax_cross_entropy": {0, 1, 2},
+    "softmax_cross_entropy_loss": {0, 1},
+    "softmax_cross_entropy_to": {2, 3, 4},
+    "softmax_cross_entropy_loss_to": {2, 3},
+    "softmax_cross_entropy_rows": {0, 1, 2},
+    "batch_gradient_descent": {0, 1, 2, 4, 5},  # W_his (3) may be any view
+    "stochastic_gradient_descent": {0, 1, 2, 4, 5},
+    "two_layer_numerical_gradient": set(range(10)),
+}
+
+
 def kernel_name(case):
     return case.split("/")[0]
 
@@ -156,3 +176,27 @@ def misfit_calls():
     return [pytest.param(case, args, id=f"{case}-{where}")
             for case, (build, integers, free) in CASES.items()
             for where, args in list(wrong_shapes(build(), free)) + list(wrong_integers(build(), integers))]
+
+
+def relaid_out(args):
+    """(position:layout, argument list) pairs: each array argument in turn
+    F-ordered (2-D and up) or as a strided view (every other element of a
+    larger array), with the same values."""
+    for i, a in enumerate(args):
+        if not isinstance(a, np.ndarray) or a.ndim == 0 or a.size < 2:
+            continue
+        layouts = [("strided", np.repeat(a, 2, axis=-1)[..., ::2])]
+        if a.ndim > 1:
+            layouts.append(("F", np.asfortranarray(a)))
+        for layout, other in layouts:
+            bad = list(args)
+            bad[i] = other
+            yield f"{i}:{layout}", bad
+
+
+def relaid_out_calls():
+    """pytest params (case, position:layout) of every call above with one array
+    argument in another memory layout (build the arguments with relaid_out)."""
+    return [pytest.param(case, where, id=f"{case}-{where}")
+            for case, (build, _, _) in CASES.items()
+            for where, _ in relaid_out(build())]

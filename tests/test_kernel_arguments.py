@@ -1,5 +1,6 @@
 """Every public CPU kernel refuses arguments whose shapes do not fit
-together, or whose dtypes are not the ones it computes in.
+together, whose dtypes are not the ones it computes in, or whose memory
+layout it cannot take.
 
 Without these checks a kernel called directly (fastnp.kernels.cpu) with an
 output shorter than its input wrote past the output's end: a silent wrong
@@ -16,7 +17,16 @@ from numba.core.registry import CPUDispatcher
 
 import fastnp.kernels._contracts as contracts
 import fastnp.kernels.cpu as cpu
-from kernel_cases import CASES, byte_swapped_calls, kernel_name, misfit_calls, mistyped_calls
+from kernel_cases import (
+    C_CONTIGUOUS,
+    CASES,
+    byte_swapped_calls,
+    kernel_name,
+    misfit_calls,
+    mistyped_calls,
+    relaid_out,
+    relaid_out_calls,
+)
 
 
 def test_every_public_kernel_has_a_case():
@@ -30,9 +40,9 @@ def test_the_valid_call_runs(case):
     getattr(cpu, kernel_name(case))(*build())
 
 
-def refused_before_any_write(error, case, args):
+def refused_before_any_write(error, case, args, says=""):
     outputs = [a.copy() for a in args if isinstance(a, np.ndarray)]
-    with pytest.raises(error, match=f"^{kernel_name(case)}: "):
+    with pytest.raises(error, match=f"^{kernel_name(case)}: .*{says}"):
         getattr(cpu, kernel_name(case))(*args)
     for before, after in zip(outputs, (a for a in args if isinstance(a, np.ndarray))):
         np.testing.assert_array_equal(after, before)
@@ -51,6 +61,40 @@ def test_an_argument_of_a_wrong_dtype_raises_before_any_write(case, args):
 @pytest.mark.parametrize("case, args", byte_swapped_calls())
 def test_a_byte_swapped_argument_raises_before_any_write(case, args):
     refused_before_any_write(TypeError, case, args)
+
+
+def valued(args):
+    """The valid call's arguments with random float values (labels, masks and integers kept)."""
+    rng = np.random.default_rng(0)
+    return [rng.uniform(0.1, 0.9, a.shape) if isinstance(a, np.ndarray) and a.dtype == np.float64 else a
+            for a in args]
+
+
+@pytest.mark.parametrize("case, where", relaid_out_calls())
+def test_an_argument_in_another_layout_gives_the_same_results_or_is_refused(case, where):
+    """An F-ordered or strided array: a ValueError before any write where the
+    kernel needs C-contiguous arrays (C_CONTIGUOUS), else the C-ordered
+    call's results; never numba's AssertionError or typing error."""
+    name = kernel_name(case)
+    kernel = getattr(cpu, name)
+    args = valued(CASES[case][0]())
+    relaid = dict(relaid_out(args))[where]
+    if int(where.split(":")[0]) in C_CONTIGUOUS.get(name, ()):
+        refused_before_any_write(ValueError, case, relaid, "must be C-contiguous")
+        return
+    expected = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+    expected_result = kernel(*expected)
+    assert kernel(*relaid) == pytest.approx(expected_result, rel=1e-12)
+    for a, b in zip(relaid, expected):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_the_layout_error_names_the_array_and_its_layout():
+    dx, x, t = np.zeros((4, 3)), np.zeros((4, 3)), np.eye(3)[[0, 1, 2, 0]]
+    with pytest.raises(ValueError, match=r"^softmax_cross_entropy: x must be C-contiguous \(got an F-ordered array\)$"):
+        cpu.softmax_cross_entropy(dx, np.asfortranarray(x), t)
+    with pytest.raises(ValueError, match=r"^softmax_cross_entropy: t must be C-contiguous \(got a strided array\)$"):
+        cpu.softmax_cross_entropy(dx, x, np.repeat(t, 2, axis=1)[:, ::2])
 
 
 class CudaTensorStandIn:
@@ -94,9 +138,7 @@ def test_the_compiled_entry_point_gives_the_public_kernels_results(case):
     public = getattr(cpu, kernel_name(case))
     compiled = getattr(sys.modules[public.__module__], kernel_name(case) + "_compiled")
     assert isinstance(compiled, CPUDispatcher)
-    rng = np.random.default_rng(0)
-    args = [rng.uniform(0.1, 0.9, a.shape) if isinstance(a, np.ndarray) and a.dtype == np.float64 else a
-            for a in CASES[case][0]()]
+    args = valued(CASES[case][0]())
     copies = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
     assert compiled(*copies) == public(*args)
     for a, b in zip(args, copies):

@@ -16,6 +16,7 @@ from .._contracts import (
     check_affine_relu_backward_input,
     check_affine_relu_forward,
     check_column_sums,
+    check_c_contiguous,
     check_floats,
     check_mask,
 )
@@ -35,6 +36,7 @@ def affine_forward_compiled(out, x, W, b):
 def affine_forward(out, x, W, b):
     """out = x @ W + b.  out: (N, M), x: (N, K), W: (K, M), b: (M,), one float dtype."""
     check_floats("affine_forward", "out, x, W and b", out, x, W, b)
+    check_c_contiguous("affine_forward", "out", out)
     affine_forward_compiled(out, x, W, b)
 
 
@@ -58,6 +60,7 @@ def affine_relu_forward(out, mask, x, W, b):
     W and b of one float dtype.
     """
     check_floats("affine_relu_forward", "out, x, W and b", out, x, W, b)
+    check_c_contiguous("affine_relu_forward", "out", out)
     check_mask("affine_relu_forward", mask)
     affine_relu_forward_compiled(out, mask, x, W, b)
 
@@ -71,6 +74,7 @@ def affine_backward_input_compiled(dx, dout, W):
 def affine_backward_input(dx, dout, W):
     """dx = dout @ W.T.  dx: (N, K), dout: (N, M), W: (K, M), one float dtype."""
     check_floats("affine_backward_input", "dx, dout and W", dx, dout, W)
+    check_c_contiguous("affine_backward_input", "dx", dx)
     affine_backward_input_compiled(dx, dout, W)
 
 
@@ -89,6 +93,7 @@ def affine_relu_backward_input(dx, dout, W, mask):
     (affine_relu_forward's).
     """
     check_floats("affine_relu_backward_input", "dx, dout and W", dx, dout, W)
+    check_c_contiguous("affine_relu_backward_input", "dx", dx)
     check_mask("affine_relu_backward_input", mask)
     affine_relu_backward_input_compiled(dx, dout, W, mask)
 
@@ -106,6 +111,7 @@ def affine_backward_params(dW, db, dout, x):
     dW: (K, M), db: (M,), dout: (N, M), x: (N, K), one float dtype.
     """
     check_floats("affine_backward_params", "dW, db, dout and x", dW, db, dout, x)
+    check_c_contiguous("affine_backward_params", "dW", dW)
     affine_backward_params_compiled(dW, db, dout, x)
 
 

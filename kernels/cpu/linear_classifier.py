@@ -8,6 +8,7 @@ from numba import njit
 
 from .._contracts import (
     check_batch_gradient_descent,
+    check_c_contiguous,
     check_gradient_descent_dtypes,
     check_stochastic_gradient_descent,
 )
@@ -300,6 +301,7 @@ def batch_gradient_descent(W, b, J_his, W_his, X, Y, alpha, record_every):
     otherwise the textbook loop (_batch_gd_direct).
     """
     check_gradient_descent_dtypes("batch_gradient_descent", W, b, J_his, W_his, X, Y)
+    check_c_contiguous("batch_gradient_descent", "W, b, J_his, X and Y", W, b, J_his, X, Y)
     check_batch_gradient_descent.py_func(W.shape, b.shape, J_his.shape, W_his.shape, X.shape, Y.shape,
                                          record_every)
     N, D = X.shape
@@ -345,6 +347,7 @@ def stochastic_gradient_descent(W, b, J_his, W_his, X, Y, alpha, mini_batch, rec
     seeded with `seed`, so a seed fixes the run, and is _step on them.
     """
     check_gradient_descent_dtypes("stochastic_gradient_descent", W, b, J_his, W_his, X, Y)
+    check_c_contiguous("stochastic_gradient_descent", "W, b, J_his, X and Y", W, b, J_his, X, Y)
     check_stochastic_gradient_descent.py_func(W.shape, b.shape, J_his.shape, W_his.shape, X.shape, Y.shape,
                                               mini_batch, record_every)
     _records_loop(_sgd, W_his, (W, b, J_his), (X, Y, alpha, mini_batch, record_every, seed))

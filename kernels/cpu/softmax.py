@@ -3,7 +3,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from .._contracts import check_floats, check_softmax_rows
+from .._contracts import check_c_contiguous, check_floats, check_softmax_rows
 from ._threads import chunk_bounds, use_threads
 from .fast_math import fast_exp
 
@@ -55,6 +55,7 @@ def softmax_rows_parallel(out, x, n_chunks):
 def softmax_rows(out, x):
     """out = softmax(x) row by row.  out, x: (N, C), C-contiguous; threads for large N*C."""
     check_floats("softmax_rows", "out and x", out, x)
+    check_c_contiguous("softmax_rows", "out and x", out, x)
     check_softmax_rows.py_func(out.shape, x.shape)
     if use_threads(x.size):
         softmax_rows_parallel(out, x, 4 * numba.get_num_threads())

@@ -7,6 +7,7 @@ import numpy as np
 from numba import njit, prange
 
 from .._contracts import (
+    check_c_contiguous,
     check_fused_loss_dtypes,
     check_softmax_cross_entropy,
     check_softmax_cross_entropy_loss,
@@ -64,6 +65,7 @@ def softmax_cross_entropy_rows(dx, x, t, n_total, lo, hi):
     softmax_cross_entropy_rows_buffered with a buffer they keep.
     """
     check_fused_loss_dtypes("softmax_cross_entropy_rows", x, t, dx)
+    check_c_contiguous("softmax_cross_entropy_rows", "dx, x and t", dx, x, t)
     return softmax_cross_entropy_rows_compiled(dx, x, t, n_total, lo, hi)
 
 
@@ -176,6 +178,7 @@ def softmax_cross_entropy(dx, x, t):
     one-hot rows.
     """
     check_fused_loss_dtypes("softmax_cross_entropy", x, t, dx)
+    check_c_contiguous("softmax_cross_entropy", "dx, x and t", dx, x, t)
     check_softmax_cross_entropy.py_func(dx.shape, x.shape, t.shape)
     return _mean_loss(dx, x, t, True)
 
@@ -186,6 +189,7 @@ def softmax_cross_entropy_to(loss, k, dx, x, t):
     The CUDA twin leaves the loss on the device (no wait); here it is the same call.
     """
     check_fused_loss_dtypes("softmax_cross_entropy_to", x, t, dx, loss)
+    check_c_contiguous("softmax_cross_entropy_to", "dx, x and t", dx, x, t)
     check_softmax_cross_entropy_to.py_func(loss.shape, k, dx.shape, x.shape, t.shape)
     loss[k] = _mean_loss(dx, x, t, True)
 
@@ -198,6 +202,7 @@ def softmax_cross_entropy_loss(x, t):
     scores once and writes nothing of their size.
     """
     check_fused_loss_dtypes("softmax_cross_entropy_loss", x, t)
+    check_c_contiguous("softmax_cross_entropy_loss", "x and t", x, t)
     check_softmax_cross_entropy_loss.py_func(x.shape, t.shape)
     return _mean_loss(x, x, t, False)
 
@@ -205,5 +210,6 @@ def softmax_cross_entropy_loss(x, t):
 def softmax_cross_entropy_loss_to(loss, k, x, t):
     """loss[k] = softmax_cross_entropy_loss(x, t).  loss: (n,) float64 (the CUDA twin does not wait)."""
     check_fused_loss_dtypes("softmax_cross_entropy_loss_to", x, t, loss=loss)
+    check_c_contiguous("softmax_cross_entropy_loss_to", "x and t", x, t)
     check_softmax_cross_entropy_loss_to.py_func(loss.shape, k, x.shape, t.shape)
     loss[k] = _mean_loss(x, x, t, False)
