@@ -69,7 +69,7 @@ def softmax_cross_entropy_rows(dx, x, t, n_total, lo, hi):
     return softmax_cross_entropy_rows_compiled(dx, x, t, n_total, lo, hi)
 
 
-@njit(cache=True, error_model="numpy", fastmath={"contract"})
+@njit(cache=True, error_model="numpy")
 def softmax_cross_entropy_rows_buffered(dx, x, t, n_total, lo, hi, log_terms):
     """softmax_cross_entropy_rows with its work buffer given: log_terms from
     log_terms_buffer() (its contents are not kept between calls).
@@ -79,7 +79,11 @@ def softmax_cross_entropy_rows_buffered(dx, x, t, n_total, lo, hi, log_terms):
     gradient.  Each non-zero target's loss term (its weight and the log's
     argument) waits in log_terms; their logs are taken LOG_BATCH at a time in
     a loop that vectorizes, and the terms are still added in row order, so
-    the sum is the one a log per term in the row loop would give.
+    the sum is the one a log per term in the row loop would give.  A row
+    with one non-zero target (a label, a one-hot row) finds it first and
+    then writes its gradient without a test per class: the test mispredicts
+    once a row and cost a third of the time.  No contraction into fused
+    multiply-adds here, so both ways give the same bits.
     """
     exp_shifted_rows(dx, x, lo, hi)
     C = x.shape[1]
@@ -95,11 +99,30 @@ def softmax_cross_entropy_rows_buffered(dx, x, t, n_total, lo, hi, log_terms):
         if z != z:  # a NaN score: the loss is NaN whatever the targets
             total += z
         inv_z = 1.0 / z
-        for c in range(C):
+        if t.ndim == 1:
+            target, n_nonzero = min(max(t[i], 0), C - 1), 1  # an invalid label's row is NaN already
+        else:
+            target, n_nonzero = ZERO, ZERO
+            for c in range(C):
+                nonzero = t[i, c] != 0.0
+                target = c if nonzero else target
+                n_nonzero += nonzero
+        if n_nonzero == 1:
+            log_terms[0, n_terms] = target_weight(t, i, target)
+            log_terms[1, n_terms] = dx[i, target] * inv_z + LOG_GUARD
+            n_terms += 1
+            for c in range(C):
+                p = dx[i, c] * inv_z
+                dx[i, c] = (p - target_weight(t, i, c)) * scale
+            if n_terms == LOG_BATCH:
+                total = _add_log_terms(total, log_terms, n_terms)
+                n_terms = 0
+            continue
+        for c in range(C):  # soft targets: a term per non-zero target, in class order
             p = dx[i, c] * inv_z
             y = target_weight(t, i, c)
             dx[i, c] = (p - y) * scale
-            if y != 0.0:  # one term per row for one-hot targets
+            if y != 0.0:
                 log_terms[0, n_terms] = y
                 log_terms[1, n_terms] = p + LOG_GUARD
                 n_terms += 1
