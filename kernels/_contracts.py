@@ -82,9 +82,13 @@ def check_targets(kernel, name, t, scores):
 
 def check_c_contiguous(kernel, names, *arrays):
     """The arrays (called `names`, "a, b and c") are C-contiguous (a CPU kernel's layout rule)."""
-    for i, a in enumerate(arrays):
+    for a in arrays:
         if not a.flags.c_contiguous:
-            name = names.replace(" and ", ", ").split(", ")[i]
+            break
+    else:
+        return
+    for name, a in zip(names.replace(" and ", ", ").split(", "), arrays):
+        if not a.flags.c_contiguous:
             layout = "an F-ordered" if a.flags.f_contiguous else "a strided"
             raise ValueError(f"{kernel}: {name} must be C-contiguous (got {layout} array)")
 
