@@ -103,10 +103,10 @@ def softmax_cross_entropy_rows_buffered(dx, x, t, n_total, lo, hi, log_terms):
             target, n_nonzero = min(max(t[i], 0), C - 1), 1  # an invalid label's row is NaN already
         else:
             target, n_nonzero = ZERO, ZERO
-            for c in range(C):
-                nonzero = t[i, c] != 0.0
-                target = c if nonzero else target
+            for c in range(C):  # sums that vectorize: target is right when n_nonzero is 1
+                nonzero = np.int64(t[i, c] != 0.0)
                 n_nonzero += nonzero
+                target += c * nonzero
         if n_nonzero == 1:
             log_terms[0, n_terms] = target_weight(t, i, target)
             log_terms[1, n_terms] = dx[i, target] * inv_z + LOG_GUARD
