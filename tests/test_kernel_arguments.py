@@ -70,6 +70,7 @@ def valued(args):
             for a in args]
 
 
+@pytest.mark.filterwarnings("ignore::numba.NumbaPerformanceWarning")  # strided factors of np.dot: README
 @pytest.mark.parametrize("case, where", relaid_out_calls())
 def test_an_argument_in_another_layout_gives_the_same_results_or_is_refused(case, where):
     """An F-ordered or strided array: a ValueError before any write where the
