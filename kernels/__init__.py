@@ -12,9 +12,8 @@ layers in ``fastnp`` check and convert arguments and own the buffers.
 Kernels take float32 or float64 arrays of one dtype; each public kernel
 checks its arguments' dtypes (TypeError) and that their shapes fit
 together, and its integer arguments' ranges (ValueError), before any work
-(_contracts), since its loops index without bounds checks.  The CPU
-kernels also check that the arrays they need C-contiguous are (ValueError;
-_contracts says which).
+(_contracts), since its loops index without bounds checks, and that the
+arrays it needs C-contiguous are (ValueError; _contracts says which).
 
 Importing this package makes numba's on-disk cache fail safe: a truncated or
 corrupt cache file is recompiled over instead of raising, and processes

@@ -20,13 +20,14 @@ runs compiled code: compiled code would round floats into an integer output
 without a word, or fail with numba's typing error for mixed dtypes.  They
 raise TypeError naming the kernel, the arguments and the dtypes given.
 
-Memory layout (CPU kernels; check_c_contiguous, ValueError): outputs that
-numba's np.dot writes must be C-contiguous (numba stops with a bare
-AssertionError otherwise), and so must every array of the row kernels
-(softmax, the fused loss) and of the long loops (gradient descent, the
-numerical gradient; W_his excepted), which would otherwise fail numba's
-typing or compile a specialization for each layout, tens of seconds for
-the loops.  The other arrays may be F-ordered or strided views.
+Memory layout (check_c_contiguous, ValueError; both families check the
+same arrays): outputs that numba's np.dot writes must be C-contiguous
+(numba stops with a bare AssertionError otherwise), and so must every
+array of the row kernels (softmax, the fused loss: the CUDA twins gave
+wrong rows for an F-ordered output) and of the long loops (gradient
+descent, the numerical gradient; W_his excepted), which would otherwise
+fail numba's typing or compile a specialization for each layout, tens of
+seconds for the loops.  The other arrays may be F-ordered or strided views.
 """
 import numpy as np
 from numba import njit
@@ -81,16 +82,40 @@ def check_targets(kernel, name, t, scores):
 
 
 def check_c_contiguous(kernel, names, *arrays):
-    """The arrays (called `names`, "a, b and c") are C-contiguous (a CPU kernel's layout rule)."""
+    """The arrays (called `names`, "a, b and c") are C-contiguous."""
     for a in arrays:
-        if not a.flags.c_contiguous:
-            break
+        try:
+            if a.flags.c_contiguous:  # numpy's flags: the fast path on the CPU
+                continue
+        except AttributeError:  # a numba device array (its flags are a dict), a torch tensor
+            if is_c_contiguous(a):
+                continue
+        break
     else:
         return
     for name, a in zip(names.replace(" and ", ", ").split(", "), arrays):
-        if not a.flags.c_contiguous:
-            layout = "an F-ordered" if a.flags.f_contiguous else "a strided"
+        if not is_c_contiguous(a):
+            flags = getattr(a, "flags", None)
+            layout = "an F-ordered" if flags is not None and flags["F_CONTIGUOUS"] else "a strided"
             raise ValueError(f"{kernel}: {name} must be C-contiguous (got {layout} array)")
+
+
+def is_c_contiguous(a):
+    """numpy and numba device arrays by their flags (numba's are a dict);
+    other __cuda_array_interface__ objects (a torch tensor) by their strides."""
+    flags = getattr(a, "flags", None)
+    if flags is not None:
+        return flags["C_CONTIGUOUS"]
+    interface = a.__cuda_array_interface__
+    strides = interface.get("strides")
+    if strides is None:  # the interface's word for C-contiguous
+        return True
+    step = np.dtype(interface["typestr"]).itemsize
+    for n, stride in zip(reversed(interface["shape"]), reversed(strides)):
+        if n > 1 and stride != step:
+            return False
+        step *= n
+    return True
 
 
 def check_losses(kernel, name, losses):

@@ -102,9 +102,10 @@ class CudaTensorStandIn:
     """What the dtype checks see of a torch CUDA tensor: a dtype that is not
     numpy's, and the __cuda_array_interface__ typestr that says what it is."""
 
-    def __init__(self, typestr, shape):
+    def __init__(self, typestr, shape, strides=None):
         self.dtype, self.shape, self.ndim = f"torch.{typestr}", shape, len(shape)
-        self.__cuda_array_interface__ = {"typestr": typestr, "shape": shape, "data": (0, False), "version": 3}
+        self.__cuda_array_interface__ = {"typestr": typestr, "shape": shape, "strides": strides,
+                                         "data": (0, False), "version": 3}
 
 
 def test_cuda_array_interface_objects_are_checked_by_their_typestr():
@@ -124,6 +125,15 @@ def test_cuda_array_interface_objects_are_checked_by_their_typestr():
     for call in refused:
         with pytest.raises(TypeError, match="^k: "):
             call()
+
+
+def test_cuda_array_interface_objects_are_checked_by_their_strides():
+    contracts.check_c_contiguous("k", "a and b", CudaTensorStandIn("<f4", (3, 2)),
+                                 CudaTensorStandIn("<f4", (3, 2), strides=(8, 4)))
+    contracts.check_c_contiguous("k", "a", CudaTensorStandIn("<f8", (3, 1), strides=(8, 64)))  # a length-1 axis
+    for strides in ((4, 12), (16, 4)):
+        with pytest.raises(ValueError, match=r"^k: b must be C-contiguous \(got a strided array\)$"):
+            contracts.check_c_contiguous("k", "a and b", np.zeros(2), CudaTensorStandIn("<f4", (3, 2), strides))
 
 
 #: The public kernels with a compiled entry point, <name>_compiled, in their module (README, "The kernels").

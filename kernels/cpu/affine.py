@@ -15,8 +15,8 @@ from .._contracts import (
     check_affine_forward,
     check_affine_relu_backward_input,
     check_affine_relu_forward,
-    check_column_sums,
     check_c_contiguous,
+    check_column_sums,
     check_floats,
     check_mask,
 )

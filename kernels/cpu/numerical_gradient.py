@@ -31,7 +31,11 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from .._contracts import check_c_contiguous, check_floats, check_two_layer_numerical_gradient
+from .._contracts import (
+    check_c_contiguous,
+    check_floats,
+    check_two_layer_numerical_gradient,
+)
 from ._threads import chunk_bounds, use_threads
 from .affine import affine_forward_compiled
 from .cross_entropy import LOG_GUARD

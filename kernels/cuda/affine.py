@@ -13,6 +13,7 @@ from .._contracts import (
     check_affine_forward,
     check_affine_relu_backward_input,
     check_affine_relu_forward,
+    check_c_contiguous,
     check_column_sums,
     check_floats,
     check_mask,
@@ -24,6 +25,7 @@ from .matmul import matmul
 def affine_forward(out, x, W, b):
     """out = x @ W + b.  out: (N, M), x: (N, K), W: (K, M), b: (M,)."""
     check_floats("affine_forward", "out, x, W and b", out, x, W, b)
+    check_c_contiguous("affine_forward", "out", out)
     check_affine_forward.py_func(out.shape, x.shape, W.shape, b.shape)
     matmul(out, x, W, epilogue="bias", bias=b)
 
@@ -34,6 +36,7 @@ def affine_relu_forward(out, mask, x, W, b):
     out: (N, M), mask: (N, M) bool, x: (N, K), W: (K, M), b: (M,).
     """
     check_floats("affine_relu_forward", "out, x, W and b", out, x, W, b)
+    check_c_contiguous("affine_relu_forward", "out", out)
     check_mask("affine_relu_forward", mask)
     check_affine_relu_forward.py_func(out.shape, mask.shape, x.shape, W.shape, b.shape)
     matmul(out, x, W, epilogue="bias_relu", bias=b, mask=mask)
@@ -42,6 +45,7 @@ def affine_relu_forward(out, mask, x, W, b):
 def affine_backward_input(dx, dout, W):
     """dx = dout @ W.T.  dx: (N, K), dout: (N, M), W: (K, M)."""
     check_floats("affine_backward_input", "dx, dout and W", dx, dout, W)
+    check_c_contiguous("affine_backward_input", "dx", dx)
     check_affine_backward_input.py_func(dx.shape, dout.shape, W.shape)
     matmul(dx, dout, W, trans_b=True)
 
@@ -52,6 +56,7 @@ def affine_relu_backward_input(dx, dout, W, mask):
     dx: (N, K), dout: (N, M), W: (K, M), mask: (N, K) bool.
     """
     check_floats("affine_relu_backward_input", "dx, dout and W", dx, dout, W)
+    check_c_contiguous("affine_relu_backward_input", "dx", dx)
     check_mask("affine_relu_backward_input", mask)
     check_affine_relu_backward_input.py_func(dx.shape, dout.shape, W.shape, mask.shape)
     matmul(dx, dout, W, trans_b=True, epilogue="relu_grad", mask=mask)
@@ -60,6 +65,7 @@ def affine_relu_backward_input(dx, dout, W, mask):
 def affine_backward_params(dW, db, dout, x):
     """dW = x.T @ dout, db = dout summed over rows.  dW: (K, M), db: (M,), dout: (N, M), x: (N, K)."""
     check_floats("affine_backward_params", "dW, db, dout and x", dW, db, dout, x)
+    check_c_contiguous("affine_backward_params", "dW", dW)
     check_affine_backward_params.py_func(dW.shape, db.shape, dout.shape, x.shape)
     matmul(dW, x, dout, trans_a=True)
     column_sums(db, dout)

@@ -22,6 +22,7 @@ from numba import cuda, float32, float64, int64
 
 from .._contracts import (
     check_batch_gradient_descent,
+    check_c_contiguous,
     check_gradient_descent_dtypes,
     check_stochastic_gradient_descent,
 )
@@ -382,6 +383,7 @@ def batch_gradient_descent(W, b, J_his, W_his, X, Y, alpha, record_every):
     _small_batch_loop launch, and more rows launching per update.
     """
     check_gradient_descent_dtypes("batch_gradient_descent", W, b, J_his, W_his, X, Y)
+    check_c_contiguous("batch_gradient_descent", "W, b, J_his, X and Y", W, b, J_his, X, Y)
     check_batch_gradient_descent.py_func(W.shape, b.shape, J_his.shape, W_his.shape, X.shape, Y.shape, record_every)
     N, C = Y.shape
     if J_his.shape[0] == 0:
@@ -405,6 +407,7 @@ def stochastic_gradient_descent(W, b, J_his, W_his, X, Y, alpha, mini_batch, rec
     batch_gradient_descent).  The batches are those the CPU twin draws for
     the same seed (cpu.linear_classifier.sgd_rows), gathered on the device."""
     check_gradient_descent_dtypes("stochastic_gradient_descent", W, b, J_his, W_his, X, Y)
+    check_c_contiguous("stochastic_gradient_descent", "W, b, J_his, X and Y", W, b, J_his, X, Y)
     check_stochastic_gradient_descent.py_func(W.shape, b.shape, J_his.shape, W_his.shape, X.shape, Y.shape,
                                               mini_batch, record_every)
     iterations = J_his.shape[0]

@@ -17,7 +17,11 @@ import math
 import numpy as np
 from numba import cuda, float32, float64
 
-from .._contracts import check_floats, check_two_layer_numerical_gradient
+from .._contracts import (
+    check_c_contiguous,
+    check_floats,
+    check_two_layer_numerical_gradient,
+)
 from ._launch import grid_1d
 from .affine import affine_forward
 from .cross_entropy import LOG_GUARD
@@ -105,6 +109,8 @@ def two_layer_numerical_gradient(gW1, gb1, gW2, gb2, x, t, W1, b1, W2, b2, reg, 
     """
     check_floats("two_layer_numerical_gradient", "gW1, gb1, gW2, gb2, x, t, W1, b1, W2 and b2",
                  gW1, gb1, gW2, gb2, x, t, W1, b1, W2, b2)
+    check_c_contiguous("two_layer_numerical_gradient", "gW1, gb1, gW2, gb2, x, t, W1, b1, W2 and b2",
+                       gW1, gb1, gW2, gb2, x, t, W1, b1, W2, b2)
     check_two_layer_numerical_gradient.py_func(gW1.shape, gb1.shape, gW2.shape, gb2.shape, x.shape, t.shape,
                                                W1.shape, b1.shape, W2.shape, b2.shape)
     N, D = x.shape

@@ -17,7 +17,7 @@ import math
 import numpy as np
 from numba import cuda, float32, float64, uint32
 
-from .._contracts import check_floats, check_softmax_rows
+from .._contracts import check_c_contiguous, check_floats, check_softmax_rows
 from . import config
 from ._launch import block_reducer, shuffle_enabled, simulated
 
@@ -197,6 +197,7 @@ def _softmax_wide(threads, shuffle):
 def softmax_rows(out, x):
     """out = softmax(x) row by row.  out, x: (N, C) device arrays of one float dtype."""
     check_floats("softmax_rows", "out and x", out, x)
+    check_c_contiguous("softmax_rows", "out and x", out, x)
     check_softmax_rows.py_func(out.shape, x.shape)
     N, C = x.shape
     if C <= config.NARROW_COLUMNS:

@@ -24,6 +24,7 @@ from numba import cuda, float32, float64, int32, uint64
 from numba.cuda import libdevice
 
 from .._contracts import (
+    check_c_contiguous,
     check_fused_loss_dtypes,
     check_softmax_cross_entropy,
     check_softmax_cross_entropy_loss,
@@ -209,6 +210,7 @@ def softmax_cross_entropy_to(loss, k, dx, x, t):
     softmax_cross_entropy.  loss: (n,) float64 device array.  Nothing waits
     for the device: for training loops that keep their costs there."""
     check_fused_loss_dtypes("softmax_cross_entropy_to", x, t, dx, loss)
+    check_c_contiguous("softmax_cross_entropy_to", "dx, x and t", dx, x, t)
     check_softmax_cross_entropy_to.py_func(loss.shape, k, dx.shape, x.shape, t.shape)
     N = x.shape[0]
     _launch_rows(loss, k, 1.0 / N, dx, x, t, 1.0 / N)
@@ -222,6 +224,7 @@ def softmax_cross_entropy_rows(dx, x, t, n_total, lo, hi):
     log(softmax(x)[c] + 1e-9), in float64; a label outside [0, C) makes its row NaN.
     """
     check_fused_loss_dtypes("softmax_cross_entropy_rows", x, t, dx)
+    check_c_contiguous("softmax_cross_entropy_rows", "dx, x and t", dx, x, t)
     check_softmax_cross_entropy_rows.py_func(dx.shape, x.shape, t.shape, lo, hi)
     out = scratch("scalar", 1)
     _launch_rows(out, 0, 1.0, dx[lo:hi], x[lo:hi], t[lo:hi], 1.0 / n_total)
@@ -233,6 +236,7 @@ def softmax_cross_entropy(dx, x, t):
     (softmax(x) - t) / N into dx.  dx, x: (N, C) device arrays of one float
     dtype; t: (N, C) targets of that dtype or (N,) integer labels."""
     check_fused_loss_dtypes("softmax_cross_entropy", x, t, dx)
+    check_c_contiguous("softmax_cross_entropy", "dx, x and t", dx, x, t)
     check_softmax_cross_entropy.py_func(dx.shape, x.shape, t.shape)
     loss = scratch("scalar", 1)
     _launch_rows(loss, 0, 1.0 / x.shape[0], dx, x, t, 1.0 / x.shape[0])
@@ -242,6 +246,7 @@ def softmax_cross_entropy(dx, x, t):
 def softmax_cross_entropy_loss_to(loss, k, x, t):
     """loss[k] = softmax_cross_entropy_loss(x, t), left on the device (nothing waits)."""
     check_fused_loss_dtypes("softmax_cross_entropy_loss_to", x, t, loss=loss)
+    check_c_contiguous("softmax_cross_entropy_loss_to", "x and t", x, t)
     check_softmax_cross_entropy_loss_to.py_func(loss.shape, k, x.shape, t.shape)
     N = x.shape[0]
     _launch_rows(loss, k, 1.0 / N, x, x, t, 1.0 / N, with_grad=False)
@@ -254,6 +259,7 @@ def softmax_cross_entropy_loss(x, t):
     labels.  With labels it reads the scores and one integer per row.
     """
     check_fused_loss_dtypes("softmax_cross_entropy_loss", x, t)
+    check_c_contiguous("softmax_cross_entropy_loss", "x and t", x, t)
     check_softmax_cross_entropy_loss.py_func(x.shape, t.shape)
     loss = scratch("scalar", 1)
     _launch_rows(loss, 0, 1.0 / x.shape[0], x, x, t, 1.0 / x.shape[0], with_grad=False)

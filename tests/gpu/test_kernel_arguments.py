@@ -1,12 +1,14 @@
-"""The CUDA twins refuse misfit or mistyped arguments as their CPU twins do
-(the same contracts, fastnp.kernels._contracts), before any launch: on a
-GPU an output shorter than its input would be written past its end."""
+"""The CUDA twins refuse misfit or mistyped arguments, and the memory layouts
+their CPU twins refuse, as their CPU twins do (the same contracts,
+fastnp.kernels._contracts), before any launch: on a GPU an output shorter
+than its input would be written past its end, and an F-ordered output of
+the softmax and fused-loss kernels got wrong rows."""
 import numpy as np
 import pytest
 from numba import cuda
 
 import fastnp.kernels.cuda as gpu
-from kernel_cases import CASES, kernel_name, misfit_calls, mistyped_calls
+from kernel_cases import C_CONTIGUOUS, CASES, kernel_name, misfit_calls, mistyped_calls, relaid_out_calls
 
 from .conftest import CAN_RUN, SIMULATED
 
@@ -27,11 +29,11 @@ def test_the_valid_call_runs(case):
     cuda.synchronize()
 
 
-def refused_before_any_launch(error, case, args):
+def refused_before_any_launch(error, case, args, says=""):
     arrays = [i for i, a in enumerate(args) if isinstance(a, np.ndarray)]
     args = on_device(args)
     before = [args[i].copy_to_host() for i in arrays]
-    with pytest.raises(error, match=f"^{kernel_name(case)}: "):
+    with pytest.raises(error, match=f"^{kernel_name(case)}: .*{says}"):
         getattr(gpu, kernel_name(case))(*args)
     for i, b in zip(arrays, before):
         np.testing.assert_array_equal(args[i].copy_to_host(), b)
@@ -45,3 +47,43 @@ def test_a_misfit_argument_raises_before_any_launch(case, args):
 @pytest.mark.parametrize("case, args", mistyped_calls())
 def test_an_argument_of_a_wrong_dtype_raises_before_any_launch(case, args):
     refused_before_any_launch(TypeError, case, args)
+
+
+def relaid_on_device(args, where):
+    """args on the device with argument `where` ("position:layout") F-ordered, or
+    strided: a view of every other element of a larger device array (a strided
+    host array cannot be copied to the device)."""
+    position, layout = where.split(":")
+    position = int(position)
+    device = on_device(args)
+    a = args[position]
+    device[position] = (cuda.to_device(np.asfortranarray(a)) if layout == "F"
+                        else cuda.to_device(np.repeat(a, 2, axis=-1))[..., ::2])
+    return device
+
+
+@pytest.mark.parametrize("case, where", [p for p in relaid_out_calls()
+                                         if not (SIMULATED and p.values[0] in SLOW_IN_THE_SIMULATOR)])
+def test_an_argument_in_another_layout_gives_the_same_results_or_is_refused(case, where):
+    """As on the CPU (tests/test_kernel_arguments.py), with device arrays."""
+    name = kernel_name(case)
+    kernel = getattr(gpu, name)
+    rng = np.random.default_rng(0)
+    args = [rng.uniform(0.1, 0.9, a.shape) if isinstance(a, np.ndarray) and a.dtype == np.float64 else a
+            for a in CASES[case][0]()]
+    relaid = relaid_on_device(args, where)
+    position = int(where.split(":")[0])
+    if position in C_CONTIGUOUS.get(name, ()):
+        before = relaid[position].copy_to_host()
+        with pytest.raises(ValueError, match=f"^{name}: .* must be C-contiguous"):
+            kernel(*relaid)
+        np.testing.assert_array_equal(relaid[position].copy_to_host(), before)
+        return
+    expected = on_device(args)
+    expected_result = kernel(*expected)
+    result = kernel(*relaid)
+    cuda.synchronize()
+    assert result == pytest.approx(expected_result, rel=1e-12)
+    for a, b in zip(relaid, expected):
+        if hasattr(b, "copy_to_host"):
+            np.testing.assert_allclose(a.copy_to_host(), b.copy_to_host(), rtol=1e-12)
