@@ -62,8 +62,15 @@ def relaid_on_device(args, where):
     return device
 
 
-@pytest.mark.parametrize("case, where", [p for p in relaid_out_calls()
-                                         if not (SIMULATED and p.values[0] in SLOW_IN_THE_SIMULATOR)])
+def device_relaid_calls():
+    """relaid_out_calls, one layout an argument (the simulator is slow): F-ordered
+    for 2-D arrays, strided for 1-D ones; not the loops in the simulator."""
+    calls = [p for p in relaid_out_calls() if not (SIMULATED and p.values[0] in SLOW_IN_THE_SIMULATOR)]
+    two_d = {(p.values[0], p.values[1].split(":")[0]) for p in calls if p.values[1].endswith(":F")}
+    return [p for p in calls if p.values[1].endswith(":F") or (p.values[0], p.values[1].split(":")[0]) not in two_d]
+
+
+@pytest.mark.parametrize("case, where", device_relaid_calls())
 def test_an_argument_in_another_layout_gives_the_same_results_or_is_refused(case, where):
     """As on the CPU (tests/test_kernel_arguments.py), with device arrays."""
     name = kernel_name(case)
