@@ -178,6 +178,13 @@ def misfit_calls():
             for where, args in list(wrong_shapes(build(), free)) + list(wrong_integers(build(), integers))]
 
 
+def valued(args):
+    """The valid call's arguments with random float values (labels, masks and integers kept)."""
+    rng = np.random.default_rng(0)
+    return [rng.uniform(0.1, 0.9, a.shape) if isinstance(a, np.ndarray) and a.dtype == np.float64 else a
+            for a in args]
+
+
 def relaid_out(args):
     """(position:layout, argument list) pairs: each array argument in turn
     F-ordered (2-D and up) or as a strided view (every other element of a

@@ -8,8 +8,8 @@ more of a user's first call.  Calls between kernels pass fastnp.kernels.cpu._ind
 Code: no masked vector stores (vmaskmovps/pd, vpmaskmovd/q).  LLVM makes one
 of a store that may keep an element's own value (a[i] = a[i] if ... else y,
 or if ...: a[i] = 0), and AMD's Zen cores microcode it: on a Zen 3 core,
-zeroing a 100x1024 float64 array where a mask is set took 51 us so and
-19 us by clearing bits (fastnp.kernels.cpu.relu.zero_where).
+zeroing a 100x1024 float64 array where a mask is set took 51 us that way
+and 19 us by clearing bits (fastnp.kernels.cpu.relu.zero_where).
 The kernels are compiled for Haswell, the common AVX2 core of the Intel and
 AMD machines this runs on, so the check does not depend on the host: an
 AVX-512 host would mask its stores with a k register instead.

@@ -26,6 +26,7 @@ from kernel_cases import (
     mistyped_calls,
     relaid_out,
     relaid_out_calls,
+    valued,
 )
 
 
@@ -61,13 +62,6 @@ def test_an_argument_of_a_wrong_dtype_raises_before_any_write(case, args):
 @pytest.mark.parametrize("case, args", byte_swapped_calls())
 def test_a_byte_swapped_argument_raises_before_any_write(case, args):
     refused_before_any_write(TypeError, case, args)
-
-
-def valued(args):
-    """The valid call's arguments with random float values (labels, masks and integers kept)."""
-    rng = np.random.default_rng(0)
-    return [rng.uniform(0.1, 0.9, a.shape) if isinstance(a, np.ndarray) and a.dtype == np.float64 else a
-            for a in args]
 
 
 @pytest.mark.filterwarnings("ignore::numba.NumbaPerformanceWarning")  # strided factors of np.dot: README

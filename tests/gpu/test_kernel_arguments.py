@@ -8,7 +8,7 @@ import pytest
 from numba import cuda
 
 import fastnp.kernels.cuda as gpu
-from kernel_cases import C_CONTIGUOUS, CASES, kernel_name, misfit_calls, mistyped_calls, relaid_out_calls
+from kernel_cases import C_CONTIGUOUS, CASES, kernel_name, misfit_calls, mistyped_calls, relaid_out_calls, valued
 
 from .conftest import CAN_RUN, SIMULATED
 
@@ -75,9 +75,7 @@ def test_an_argument_in_another_layout_gives_the_same_results_or_is_refused(case
     """As on the CPU (tests/test_kernel_arguments.py), with device arrays."""
     name = kernel_name(case)
     kernel = getattr(gpu, name)
-    rng = np.random.default_rng(0)
-    args = [rng.uniform(0.1, 0.9, a.shape) if isinstance(a, np.ndarray) and a.dtype == np.float64 else a
-            for a in CASES[case][0]()]
+    args = valued(CASES[case][0]())
     relaid = relaid_on_device(args, where)
     position = int(where.split(":")[0])
     if position in C_CONTIGUOUS.get(name, ()):
