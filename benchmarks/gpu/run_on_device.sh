@@ -6,6 +6,8 @@
 #   TESTS_K=softmax bash benchmarks/gpu/run_on_device.sh           # the tests pytest -k selects, all the bench
 #   bash benchmarks/gpu/run_on_device.sh pool   # fastnp.cuda_pool: its test, training steps with and without it
 #   bash benchmarks/gpu/run_on_device.sh profile   # Nsight Compute's full report of the loss-only kernel
+# With FASTNP_DATA naming a folder that holds cifar-10-batches-py (the data does not travel by
+# itself: carry a copy), the default run ends with the CLI's three jobs on --device cuda and cpu.
 set -u
 OUT=${OUT:-/tmp/fastnp-gpu-out}
 mkdir -p "$OUT"
@@ -63,3 +65,29 @@ FASTNP_CUDA_TESTS=1 timeout 240 python3 -m pytest tests/gpu -q --maxfail=20 -p n
   ${TESTS_K:+-k "$TESTS_K"} 2>&1 | tee "$OUT/gpu_tests.log" | tail -25
 timeout 210 python3 benchmarks/gpu/gpu_bench.py ${BENCH_CASES:+--cases "$BENCH_CASES"} --json "$OUT/gpu_bench.json" 2>&1 \
   | tee "$OUT/gpu_bench.log"
+[ -n "${FASTNP_DATA:-}" ] || exit 0
+# The user's view: `fastnp train` and `fastnp gradcheck` on both devices, then how far apart their
+# histories ended (the same draws on both, so they differ only by the kernels' rounding).
+cli() {  # cli NAME ARGS...: fastnp ARGS on each device, into /tmp/cli-NAME-DEVICE
+  name=$1; shift
+  for dev in cuda cpu; do
+    timeout 90 python3 -m fastnp "$@" --device "$dev" --quiet --out "/tmp/cli-$name-$dev" | tail -2
+  done
+  python3 - "$name" <<'PY'
+import json, sys
+import numpy as np
+h = {dev: json.load(open(f"/tmp/cli-{sys.argv[1]}-{dev}/history.json")) for dev in ("cuda", "cpu")}
+for key in ("loss", "train_acc", "test_acc"):
+    if key in h["cpu"]:
+        a, b = (np.asarray(h[dev][key], dtype=float) for dev in ("cuda", "cpu"))
+        print(f"{sys.argv[1]} {key}: {a.size} values, max |cuda - cpu| {np.max(np.abs(a - b)):.3g}")
+for key in ("final_train_acc", "final_test_acc", "mean_abs_diff", "wall_time_s", "backprop_s", "numerical_s"):
+    if key in h["cpu"]:
+        print(sys.argv[1], key, "cuda", h["cuda"][key], "cpu", h["cpu"][key])
+PY
+}
+{
+  cli twolayer train twolayer --n-train 3000 --iterations 1000
+  cli linear train linear --n-train 3000
+  cli gradcheck gradcheck --n-train 3000
+} 2>&1 | tee "$OUT/cli.log"
