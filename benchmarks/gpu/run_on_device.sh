@@ -4,6 +4,7 @@
 #   bash benchmarks/gpu/run_on_device.sh        # everything (about 2.5 minutes)
 #   BENCH_CASES=loss,step bash benchmarks/gpu/run_on_device.sh   # all tests, some bench sections
 #   TESTS_K=softmax bash benchmarks/gpu/run_on_device.sh           # the tests pytest -k selects, all the bench
+#   bash benchmarks/gpu/run_on_device.sh tests  # the tests alone
 #   bash benchmarks/gpu/run_on_device.sh pool   # fastnp.cuda_pool: its test, training steps with and without it
 #   bash benchmarks/gpu/run_on_device.sh profile   # Nsight Compute's full report of the loss-only kernel
 # With FASTNP_DATA naming a folder that holds cifar-10-batches-py (the data does not travel by
@@ -63,6 +64,7 @@ PY
 fi
 FASTNP_CUDA_TESTS=1 timeout 240 python3 -m pytest tests/gpu -q --maxfail=20 -p no:cacheprovider -n 8 \
   ${TESTS_K:+-k "$TESTS_K"} 2>&1 | tee "$OUT/gpu_tests.log" | tail -25
+[ "${1:-all}" = tests ] && exit
 timeout 210 python3 benchmarks/gpu/gpu_bench.py ${BENCH_CASES:+--cases "$BENCH_CASES"} --json "$OUT/gpu_bench.json" 2>&1 \
   | tee "$OUT/gpu_bench.log"
 [ -n "${FASTNP_DATA:-}" ] || exit 0

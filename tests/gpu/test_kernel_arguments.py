@@ -57,8 +57,11 @@ def relaid_on_device(args, where):
     position = int(position)
     device = on_device(args)
     a = args[position]
-    device[position] = (cuda.to_device(np.asfortranarray(a)) if layout == "F"
-                        else cuda.to_device(np.repeat(a, 2, axis=-1))[..., ::2])
+    if layout == "F":
+        device[position] = cuda.to_device(np.asfortranarray(a))
+    else:  # numba's device arrays take no Ellipsis (the simulator's do): a slice per axis
+        every_other = (slice(None),) * (a.ndim - 1) + (slice(None, None, 2),)
+        device[position] = cuda.to_device(np.repeat(a, 2, axis=-1))[every_other]
     return device
 
 
