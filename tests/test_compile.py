@@ -72,6 +72,8 @@ def run_every_cpu_path():
     net.gradient(x, t)
     net.update_params(0.1)
     net.numerical_gradient(x[:6], t[:6])
+    mask = np.array([[0, 2, 1], [255, 0, 1]], np.uint8).view(bool)  # zero_where's rewrite of such bytes
+    fastnp.kernels.cpu.affine_relu_backward_input(np.empty((2, 3)), np.ones((2, 1)), np.ones((3, 1)), mask)
     relu, sigmoid = fastnp.ReLU(), fastnp.Sigmoid()
     relu.backward(relu.forward(x))
     sigmoid.backward(sigmoid.forward(x))

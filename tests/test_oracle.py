@@ -160,6 +160,25 @@ def test_zero_where_clears_the_masked_elements_and_keeps_the_others_bits(dtype):
     assert a.tobytes() == expected.tobytes()
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_relu_mask_viewed_from_other_bytes_counts_every_nonzero_byte_as_true(dtype):
+    """numpy takes any non-zero byte of a bool array as True (such arrays come
+    from views of other bytes); zero_where's AND reads the bytes as numbers.
+    The user's mask is left as it was."""
+    from fastnp.kernels.cpu import affine_relu_backward_input, relu_backward
+
+    mask_bytes = np.array([[0, 1, 2, 255, 128, 0, 16, 3]], np.uint8)
+    mask = mask_bytes.view(bool)
+    dout, W = np.full((1, 1), 0.1, dtype), np.ones((8, 1), dtype)  # 0.1's low bits are not all 0
+    expected = np.where(mask, dtype(0), dtype(0.1))
+    dx = np.empty((1, 8), dtype)
+    affine_relu_backward_input(dx, dout, W, mask)
+    assert dx.tobytes() == expected.tobytes()
+    relu_backward(dx[0], np.full(8, 0.1, dtype), mask[0])
+    assert dx.tobytes() == expected.tobytes()
+    assert mask.view(np.uint8).tolist() == [[0, 1, 2, 255, 128, 0, 16, 3]]
+
+
 @given(seed=seeds, n=st.integers(1, 25), d=st.integers(1, 40), c=st.integers(2, 10), dtype=dtypes)
 def test_linear_cost_and_batch_gradient_descent(seed, n, d, c, dtype):
     rng = np.random.default_rng(seed)

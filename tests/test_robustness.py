@@ -430,6 +430,8 @@ for rows in (2500, 6000):
     fastnp.softmax(big); layer = fastnp.OutputLayer(); layer.forward(big, rng.integers(0, 10, rows)); layer.backward()
 net = fastnp.TwoLayerNet(300, 700, 3, regularization=0.1, seed=2)
 net.gradient(rng.standard_normal((4, 300)), [0, 1, 2, 0]); net.update_params(0.1); net.loss(np.ones((1, 300)), [1])
+mask = np.array([[0, 2, 1], [255, 0, 1]], np.uint8).view(bool)  # bytes other than 0 and 1: rewritten first
+fastnp.kernels.cpu.affine_relu_backward_input(np.empty((2, 3)), np.ones((2, 1)), np.ones((3, 1)), mask)
 print("ok")
 """
 

@@ -72,13 +72,41 @@ def zero_where(a, mask):
     The obvious loop (if mask: a = 0) compiles to a masked vector store,
     which AMD's Zen cores microcode (see tests/test_compile.py); this clears
     a's bits with an AND instead: at (100, 1024) on a Zen 3 core, 19 us
-    instead of 51 in float64, 8 instead of 50 in float32.  The mask's bytes
-    are read as integers: numpy's bool arrays hold 0 or 1.
+    instead of 51 in float64, 8 instead of 50 in float32.  The AND takes
+    the mask's bytes as 0 or 1, which is what numpy's comparisons write; a
+    bool array viewed from other bytes (any non-zero byte is True) is
+    rewritten as 0 and 1 first, into a copy.
     """
     bits = _int_view(a)
     mask_bytes = mask.view(np.uint8)
+    if not _zeros_and_ones(mask_bytes):
+        mask_bytes = _as_zeros_and_ones(mask_bytes)
     one = bits.dtype.type(1)
     N, K = a.shape
     for i in range(N):
         for k in range(K):
             bits[i, k] &= bits.dtype.type(mask_bytes[i, k]) - one  # 0 where masked, all ones elsewhere
+
+
+@njit(cache=True)
+def _zeros_and_ones(mask_bytes):
+    """Whether every byte of mask_bytes: (N, K) uint8 is 0 or 1: one OR over them
+    all, kept in uint8 (numba would widen `|=` to int64, 4 bytes a vector
+    instead of 32: 11 us instead of 2 at (100, 1024))."""
+    any_bits = np.uint8(0)
+    N, K = mask_bytes.shape
+    for i in range(N):
+        for k in range(K):
+            any_bits = np.uint8(any_bits | mask_bytes[i, k])
+    return any_bits <= 1
+
+
+@njit(cache=True)
+def _as_zeros_and_ones(mask_bytes):
+    """A new (N, K) uint8 array: 1 where mask_bytes is not 0, else 0."""
+    out = np.empty_like(mask_bytes)
+    N, K = mask_bytes.shape
+    for i in range(N):
+        for k in range(K):
+            out[i, k] = np.uint8(mask_bytes[i, k] != 0)
+    return out

@@ -241,6 +241,19 @@ def test_affine(launch_config, rng, dtype, shape):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+def test_a_relu_mask_viewed_from_other_bytes(launch_config, dtype):
+    """Any non-zero byte of a bool mask is True, as numpy and the CPU twins take it."""
+    mask = np.array([[0, 1, 2, 255, 128, 0, 16, 3, 0]], np.uint8).view(bool)
+    dout, W = np.full((1, 1), 0.1, dtype), np.ones((9, 1), dtype)
+    expected = np.where(mask, dtype(0), dtype(0.1))
+    g_dx = cuda.device_array((1, 9), dtype)
+    gpu.affine_relu_backward_input(g_dx, *on_device(dout, W, mask))
+    np.testing.assert_array_equal(g_dx.copy_to_host(), expected)
+    gpu.relu_backward(g_dx.reshape(9), cuda.to_device(np.full(9, 0.1, dtype)), cuda.to_device(mask[0]))
+    np.testing.assert_array_equal(g_dx.copy_to_host(), expected)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 def test_matmul_epilogues(launch_config, rng, dtype):
     """The epilogues the layers do not reach: ReLU backward and the fused update."""
     from fastnp.kernels.cuda.matmul import matmul
