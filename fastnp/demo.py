@@ -59,7 +59,7 @@ def timing_cases(n=100, rng=None):
     return [
         (f"OutputLayer fwd+bwd N={n} C=10", pair(fastnp.OutputLayer(), scores, onehot), pair(reference.OutputLayer(), scores, onehot)),
         (f"Affine fwd+bwd {n}x3072 @ 3072x1024, dx", pair(fastnp.Affine(W, b), x), pair(reference.Affine(W, b), x)),
-        (f"  the same as a first layer (no dx)", pair(fastnp.Affine(W, b), x, input_grad=False),
+        ("  the same as a first layer (no dx)", pair(fastnp.Affine(W, b), x, input_grad=False),
          pair(reference.Affine(W, b), x)),
     ]
 

@@ -161,6 +161,7 @@ def test_the_course_experiments_on_the_gpu(launch_config, monkeypatch):
     (W_cpu, b_cpu, h_cpu), (W_gpu, b_gpu, h_gpu) = linear["cpu"], linear["cuda"]
     assert type(W_gpu) is np.ndarray and type(b_gpu) is np.ndarray and h_gpu["settings"]["device"] == "cuda"
     np.testing.assert_allclose(W_gpu, W_cpu, rtol=RTOL, atol=1e-14)
+    np.testing.assert_allclose(b_gpu, b_cpu, rtol=RTOL, atol=1e-14)
     np.testing.assert_allclose(h_gpu["loss"], h_cpu["loss"], rtol=RTOL)
     assert (h_gpu["train_acc"], h_gpu["test_acc"]) == (h_cpu["train_acc"], h_cpu["test_acc"])
 
