@@ -1,5 +1,9 @@
+import importlib.util
 import os
 import pickle
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 # numba's OpenMP threads spin-wait by default, which on a 2-core machine turns a
@@ -51,3 +55,47 @@ def cifar(cifar_root):
 # tests/gpu runs in its own processes (tests/test_cuda.py starts them):
 # NUMBA_ENABLE_CUDASIM must be set before numba is first imported.
 collect_ignore = [] if os.environ.get("FASTNP_CUDA_TESTS") else ["gpu"]
+
+
+#: The CUDA tiers that tests/test_cuda.py checks, each a pytest process of its
+#: own (tests/gpu): their test, the files they run and their settings.
+CUDA_TIERS = {
+    "test_cuda_kernels_in_the_simulator": (["tests/gpu/test_kernels.py", "tests/gpu/test_layers.py",
+                                            "tests/gpu/test_kernel_arguments.py"], {"NUMBA_ENABLE_CUDASIM": "1"}),
+    "test_cuda_kernels_compile_for_hopper": (["tests/gpu/test_ptx.py"], {"NUMBA_ENABLE_CUDASIM": "0"}),
+}
+HAS_NUMBA_CUDA = importlib.util.find_spec("numba_cuda") is not None
+TIER_PROCESSES = pytest.StashKey[dict]()
+
+
+def pytest_collection_modifyitems(config, items):
+    """The CUDA tiers' checks run last: their processes, started when collection
+    ends, run beside the rest of the suite (the simulator tier alone takes about
+    4 minutes of one core)."""
+    tiers = [item for item in items if item.name in CUDA_TIERS]
+    items[:] = [item for item in items if item.name not in CUDA_TIERS] + tiers
+
+
+def pytest_collection_finish(session):
+    """Start the pytest process of every CUDA tier this session runs.  Output goes
+    to files (a full pipe would stall a process until its turn to be read)."""
+    processes = session.config.stash.setdefault(TIER_PROCESSES, {})
+    if not HAS_NUMBA_CUDA or session.config.option.collectonly:
+        return
+    for name in sorted({item.name for item in session.items} & set(CUDA_TIERS)):
+        args, env = CUDA_TIERS[name]
+        log = tempfile.TemporaryFile("w+")
+        command = [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", *args]
+        run_env = dict(os.environ, FASTNP_CUDA_TESTS="1", **env)
+        processes[name] = subprocess.Popen(command, cwd=REPO, env=run_env, stdout=log, stderr=subprocess.STDOUT,
+                                           text=True), log
+
+
+def pytest_sessionfinish(session):
+    """A tier process still running at the end (its check failed or was deselected
+    by -x) is killed."""
+    for process, log in session.config.stash.get(TIER_PROCESSES, {}).values():
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+        log.close()

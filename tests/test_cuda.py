@@ -3,23 +3,18 @@
 Tier 1: every CUDA kernel and the device="cuda" API against the CPU under
 NUMBA_ENABLE_CUDASIM=1 (the variable must be set before numba is imported,
 hence the subprocess).  Tier 2: every kernel compiled for compute capability
-9.0.  The two run side by side, each in its own process.  Tier 3 (a real
-GPU) runs the same files with FASTNP_CUDA_TESTS=1 on a GPU machine
+9.0.  tests/conftest.py starts both processes when collection ends, so they
+run beside the rest of the suite, and puts their checks here last.  Tier 3
+(a real GPU) runs the same files with FASTNP_CUDA_TESTS=1 on a GPU machine
 (benchmarks/gpu/run_on_device.sh).  Without numba-cuda these skip
 (pip install -e ".[test,cuda]"); under CI they must run.
 """
-import importlib.util
 import os
-import subprocess
-import sys
-import tempfile
 
 import numpy as np
 import pytest
 
-from conftest import REPO
-
-HAS_NUMBA_CUDA = importlib.util.find_spec("numba_cuda") is not None
+from conftest import HAS_NUMBA_CUDA, TIER_PROCESSES
 
 
 @pytest.fixture
@@ -30,36 +25,10 @@ def need_numba_cuda():
         pytest.skip("numba-cuda is not installed (pip install -e '.[test,cuda]')")
 
 
-#: The two tiers that run here: their test, the files they run and their settings.
-TIERS = {
-    "test_cuda_kernels_in_the_simulator": (["tests/gpu/test_kernels.py", "tests/gpu/test_layers.py",
-                                            "tests/gpu/test_kernel_arguments.py"], {"NUMBA_ENABLE_CUDASIM": "1"}),
-    "test_cuda_kernels_compile_for_hopper": (["tests/gpu/test_ptx.py"], {"NUMBA_ENABLE_CUDASIM": "0"}),
-}
-
-
-@pytest.fixture(scope="module")
+@pytest.fixture
 def tier_processes(request):
-    """The pytest processes of the tiers this session runs, all started at once:
-    each keeps one core busy, so on a 2-core machine they run side by side
-    while this process waits.  Output goes to files (a full pipe would stall
-    a process until its turn to be read); one still running at the end is killed."""
-    selected = {item.name for item in request.session.items}
-    processes = {}
-    if HAS_NUMBA_CUDA:
-        for name, (args, env) in TIERS.items():
-            if name in selected:
-                log = tempfile.TemporaryFile("w+")
-                command = [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", *args]
-                run_env = dict(os.environ, FASTNP_CUDA_TESTS="1", **env)
-                processes[name] = subprocess.Popen(command, cwd=REPO, env=run_env, stdout=log,
-                                                   stderr=subprocess.STDOUT, text=True), log
-    yield processes
-    for process, log in processes.values():
-        if process.poll() is None:
-            process.kill()
-        process.wait()
-        log.close()
+    """{tier test name: (process, log)}, started by tests/conftest.py."""
+    return request.config.stash[TIER_PROCESSES]
 
 
 def _tier_result(processes, name):
