@@ -37,7 +37,8 @@ class Case:
     repeats: int = 7
     slow_impls: dict = field(default_factory=dict)  # name -> (callable, scale): time one call, multiply
     blas: bool = True  # calls matrix products (each block must wait for the last block's BLAS threads)
-    times: dict = field(default_factory=dict)
+    times: dict = field(default_factory=dict)  # name -> the best of its blocks' medians
+    block_times: dict = field(default_factory=dict)  # name -> every block's median, in the order taken
 
     @property
     def target(self):
@@ -352,6 +353,7 @@ def run_case(case, quick):
                 warmup = 1 if medians[name][0] < 0.05 else 0
             medians[name].append(median_time(fn, repeats=per_block, min_sample_s=0.01 if quick else 0.05,
                                              warmup=warmup))
+    case.block_times = medians
     case.times = {name: min(m) for name, m in medians.items()}
     for name, (fn, scale) in case.slow_impls.items():
         settle()
@@ -547,7 +549,7 @@ def _run(args, info):
                   "matmul_peak_gflops": max(rates.values()), "matmul_gflops": rates,
                   "sgd_gather_bound_s": bound, "sgd_gather_steps": steps, "busy_core": args.busy,
                   "cases": [{"name": c.name, "target": c.target, "met": c.verdict(), "seconds": c.times,
-                             "flops": c.flops} for c in cases]}
+                             "block_seconds": c.block_times, "flops": c.flops} for c in cases]}
         with open(args.json, "w") as f:
             json.dump(report, f, indent=2)
         print(f"\nwrote {args.json}")

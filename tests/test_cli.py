@@ -99,6 +99,7 @@ def test_bench_reports_each_implementation_at_its_best_block(monkeypatch):
     monkeypatch.setattr(bench, "median_time", lambda fn, **kw: next(block_medians))
     case = bench.run_case(bench.Case("fake", {"fastnp": lambda: None, "numpy": lambda: None}, repeats=3), quick=False)
     assert case.times == {"fastnp": 1.0, "numpy": 4.0}
+    assert case.block_times == {"fastnp": [3.0, 1.0, 2.0], "numpy": [5.0, 9.0, 4.0]}  # what --json keeps
 
 
 def test_bench_ratios_show_a_near_tie():
