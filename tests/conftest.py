@@ -52,7 +52,7 @@ def cifar(cifar_root):
     mean = X_tr.mean(axis=0)
     return X_tr - mean, Y_tr, X_te - mean, Y_te
 
-# tests/gpu runs in its own processes (tests/test_cuda.py starts them):
+# tests/gpu runs in its own processes (started below, checked by tests/test_cuda.py):
 # NUMBA_ENABLE_CUDASIM must be set before numba is first imported.
 collect_ignore = [] if os.environ.get("FASTNP_CUDA_TESTS") else ["gpu"]
 
@@ -92,8 +92,8 @@ def pytest_collection_finish(session):
 
 
 def pytest_sessionfinish(session):
-    """A tier process still running at the end (its check failed or was deselected
-    by -x) is killed."""
+    """A tier process still running at the end (the session stopped before its
+    check: -x, an interrupt) is killed."""
     for process, log in session.config.stash.get(TIER_PROCESSES, {}).values():
         if process.poll() is None:
             process.kill()
