@@ -35,7 +35,7 @@ def _real(minimum=None):
     return real
 
 
-def _common(p):
+def _common(p, gpu_note=""):
     p.add_argument("--data", metavar="DIR", help="folder holding cifar-10-batches-py "
                    "(default: $FASTNP_DATA, else ~/.cache/fastnp)")
     p.add_argument("--download", action="store_true", help="fetch the official archive if the data is missing")
@@ -45,7 +45,8 @@ def _common(p):
     p.add_argument("--out", metavar="DIR", help="where plots and history.json go "
                    "(default: a new folder fastnp-out/<run>-<time>)")
     p.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
-                   help="cuda: an NVIDIA GPU, through numba-cuda (pip install 'fastnp[cuda]') (default: %(default)s)")
+                   help=f"cuda: an NVIDIA GPU, through numba-cuda (pip install 'fastnp[cuda]'){gpu_note} "
+                        "(default: %(default)s)")
     p.add_argument("--n-train", type=_integer(1), default=10000, help="training images read (default: %(default)s)")
     p.add_argument("--n-test", type=_integer(1), default=1000, help="test images read (default: %(default)s)")
     p.add_argument("--quiet", action="store_true",
@@ -68,7 +69,7 @@ def parser():
     train = sub.add_parser("train", help="train the course's models on CIFAR-10")
     models = train.add_subparsers(dest="model", required=True)
     linear = models.add_parser("linear", help="linear softmax classifier, SGD (course cell 24)")
-    _common(linear)
+    _common(linear, gpu_note="; this model's small-batch SGD runs slower there than on the CPU, see the README")
     linear.add_argument("--iterations", type=_integer(1), default=3000, help="SGD updates (default: %(default)s)")
     linear.add_argument("--alpha", type=_real(), default=0.01, help="learning rate (default: %(default)s)")
     linear.add_argument("--mini-batch", type=_integer(1), default=10, help="rows per update (default: %(default)s)")
