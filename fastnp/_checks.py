@@ -72,7 +72,7 @@ def as_float(x, name, dtype=None, ndims=(1, 2)):
         want = " or ".join(f"{d}-D" for d in ndims)
         raise ValueError(f"{name} must be {want}, got shape {arr.shape}")
     if arr.size == 0:
-        raise ValueError(f"{name} is empty (shape {arr.shape}); an empty batch has no loss or gradient")
+        raise ValueError(f"{name} is empty (shape {arr.shape}); an empty batch or row has nothing to compute")
     if dtype is None:
         dtype = float_dtype(arr)
     return np.ascontiguousarray(arr, dtype=dtype)
