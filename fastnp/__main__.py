@@ -85,7 +85,8 @@ def parser():
     check = sub.add_parser("gradcheck", help="backprop vs numerical gradient of TwoLayerNet (course cell 39)")
     _common(check)
     check.add_argument("--hidden", type=_integer(1), default=10, help="hidden units (default: %(default)s)")
-    check.add_argument("--images", type=_integer(1), default=20, help="first training images used (default: %(default)s)")
+    check.add_argument("--images", type=_integer(1), default=20,
+                       help="first training images used (default: %(default)s)")
     check.add_argument("--reg", type=_real(0.0), default=1e-4, help="L2 regularization (default: %(default)s)")
     return top
 

@@ -543,7 +543,8 @@ def _run(args, info):
     first = first_call_costs(compile=not args.quick, cache_filled=seconds > 0)
     print("\nfirst call in a fresh process (cold numba cache: compile, skipped with --quick; warm cache: load):")
     for name, cost in first.items():
-        print(f"  {name:24s} compile {format_seconds(cost['compile']):>9s}   cached {format_seconds(cost['cached']):>9s}")
+        compiled, cached = format_seconds(cost["compile"]), format_seconds(cost["cached"])
+        print(f"  {name:24s} compile {compiled:>9s}   cached {cached:>9s}")
     if args.json:
         report = {"machine": info, "quick": args.quick, "first_call": first,
                   "matmul_peak_gflops": max(rates.values()), "matmul_gflops": rates,

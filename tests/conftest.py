@@ -39,7 +39,8 @@ def cifar_root():
     if not (DATA_ROOT / "cifar-10-batches-py").is_dir():
         if os.environ.get("CI"):
             pytest.fail(f"CI must have the CIFAR-10 subset at {DATA_ROOT}")
-        pytest.skip(f"CIFAR-10 data not found at {DATA_ROOT} (set FASTNP_DATA to the folder holding cifar-10-batches-py)")
+        pytest.skip(f"CIFAR-10 data not found at {DATA_ROOT} "
+                    "(set FASTNP_DATA to the folder holding cifar-10-batches-py)")
     return DATA_ROOT
 
 

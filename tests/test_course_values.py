@@ -52,7 +52,8 @@ def test_linear_cost_at_zero_weights():
 
 def test_output_layer_one_row():
     layer = OutputLayer()
-    assert layer.forward(np.array([[3, -10, 0.7]]), np.array([[0, 1, 0]])) == pytest.approx(13.095060867144417, rel=1e-15)
+    loss = layer.forward(np.array([[3, -10, 0.7]]), np.array([[0, 1, 0]]))
+    assert loss == pytest.approx(13.095060867144417, rel=1e-15)
     assert_allclose(layer.backward(), [[0.90887517, -0.99999795, 0.09112277]], rtol=0, atol=5e-9)
 
 

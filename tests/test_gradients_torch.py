@@ -29,7 +29,8 @@ def rng():
 
 
 def test_affine(rng):
-    x, W, b, dout = rng.standard_normal((7, 5)), rng.standard_normal((5, 4)), rng.standard_normal(4), rng.standard_normal((7, 4))
+    x, W, b = rng.standard_normal((7, 5)), rng.standard_normal((5, 4)), rng.standard_normal(4)
+    dout = rng.standard_normal((7, 4))
     layer = fastnp.Affine(W.copy(), b.copy())
     layer.forward(x)
     dx = layer.backward(dout)

@@ -144,7 +144,8 @@ def test_targets_as_labels_one_hot_and_soft():
     net = fastnp.TwoLayerNet(3, 4, 3, seed=0)
     assert net.accuracy(x, labels) == net.accuracy(x, onehot)
     # One sample as a 1-D row with a one-hot 1-D target.
-    assert fastnp.OutputLayer().forward(x[0], onehot[0]) == pytest.approx(naive.cross_entropy(naive.softmax(x[:1]), onehot[:1]))
+    want = naive.cross_entropy(naive.softmax(x[:1]), onehot[:1])
+    assert fastnp.OutputLayer().forward(x[0], onehot[0]) == pytest.approx(want)
 
 
 @pytest.mark.parametrize("labels_as", [np.int64, np.int32, np.uint8, float, list])
@@ -173,10 +174,12 @@ def test_labels_give_the_bits_of_their_one_hot_rows(labels_as):
 @pytest.mark.parametrize("call, message", [
     (lambda: fastnp.linear_pred(np.ones((4, 3)), np.ones((5, 2)), np.ones(2)), r"X has 3 columns but W has 5 rows"),
     (lambda: fastnp.linear_pred(np.ones((4, 3)), np.ones((3, 2)), np.ones(3)), r"b must have shape \(2,\)"),
-    (lambda: fastnp.cross_entropy_loss(np.ones((4, 3)) / 3, np.ones((5, 3))), r"target must be one-hot targets of shape \(4, 3\)"),
+    (lambda: fastnp.cross_entropy_loss(np.ones((4, 3)) / 3, np.ones((5, 3))),
+     r"target must be one-hot targets of shape \(4, 3\)"),
     (lambda: fastnp.cross_entropy_loss(np.ones((2, 3)) / 3, [0, 3]), r"labels outside \[0, 3\)"),
     (lambda: fastnp.cross_entropy_loss(np.ones((2, 3)) / 3, [0.5, 1]), r"whole numbers"),
-    (lambda: fastnp.cross_entropy_loss(np.ones((2, 3)) / 3, [1e20, 1]), r"labels outside \[0, 3\): min 1.0, max 1e\+20"),
+    (lambda: fastnp.cross_entropy_loss(np.ones((2, 3)) / 3, [1e20, 1]),
+     r"labels outside \[0, 3\): min 1.0, max 1e\+20"),
     (lambda: fastnp.cross_entropy_loss(np.ones((2, 3)) / 3, np.array([2**63, 1], np.uint64)),
      r"labels outside \[0, 3\): min 1, max 9223372036854775808"),
     (lambda: fastnp.softmax(np.ones((0, 3))), r"x is empty"),
@@ -190,7 +193,8 @@ def test_labels_give_the_bits_of_their_one_hot_rows(labels_as):
     (lambda: fastnp.batch_gradient_descent_func(np.ones((4, 3)), [0, 1, 0, 1], np.ones((3, 2)), np.ones(2),
                                                 2, float("nan")), r"alpha must be finite"),
     (lambda: fastnp.TwoLayerNet(3, 0, 2), r"hidden_size must be >= 1"),
-    (lambda: fastnp.TwoLayerNet(3, 2, 2).gradient(np.ones((4, 3)), np.ones((3, 2))), r"t must be one-hot targets of shape \(4, 2\)"),
+    (lambda: fastnp.TwoLayerNet(3, 2, 2).gradient(np.ones((4, 3)), np.ones((3, 2))),
+     r"t must be one-hot targets of shape \(4, 2\)"),
 ])
 def test_bad_input_raises_value_error(call, message):
     with pytest.raises(ValueError, match=message):

@@ -182,7 +182,8 @@ CACHE_SCRIPT = """
 import numpy as np, fastnp
 x = np.random.default_rng(0).standard_normal((50, 4))
 layer = fastnp.OutputLayer()
-print(repr(layer.forward(x, np.arange(50) % 4)), repr(float(layer.backward().sum())), repr(float(fastnp.softmax(x)[0, 0])))
+loss = layer.forward(x, np.arange(50) % 4)
+print(repr(loss), repr(float(layer.backward().sum())), repr(float(fastnp.softmax(x)[0, 0])))
 """
 
 
@@ -504,7 +505,8 @@ def test_training_functions_and_net_accept_any_real_dtype(dtype):
     W, b = 0.1 * rng.standard_normal((6, 3)), np.zeros(3)
     rtol = 1e-3 if dtype == "float16" else 1e-12  # float16 computes in float32
     assert fastnp.linear_cost_func(X, labels, W, b) == pytest.approx(naive.linear_cost(ref, Y, W, b), rel=rtol)
-    for got, want in zip(fastnp.batch_gradient_descent_func(X, labels, W, b, 4, 0.1), naive.batch_gd(ref, Y, W, b, 4, 0.1)):
+    batch = fastnp.batch_gradient_descent_func(X, labels, W, b, 4, 0.1)
+    for got, want in zip(batch, naive.batch_gd(ref, Y, W, b, 4, 0.1)):
         assert_allclose(got, want, rtol=rtol, atol=rtol)
     sgd = fastnp.stochastic_gradient_descent_func(X, labels, W, b, 4, 0.1, 12, random_seed=0)  # all rows: batch GD
     assert_allclose(sgd[0], naive.batch_gd(ref, Y, W, b, 4, 0.1)[0], rtol=rtol, atol=rtol)

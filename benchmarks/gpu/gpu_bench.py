@@ -169,7 +169,8 @@ def main():
                 moved = 3 * x.nbytes / (bw * 1e12) * 1e3  # read x and t, write dx
                 row(f"softmax+CE fwd+bwd N={N} {np.dtype(dt).name}", ms, torch_ms(torch_fused),
                     f"{ms / read_once:.2f}x the time to read the scores once ({read_once * 1e3:.1f} us); "
-                    f"{ms / moved:.2f}x its own traffic (x, t, dx); per call with the loss fetched {call:.3f} ms", first)
+                    f"{ms / moved:.2f}x its own traffic (x, t, dx); per call with the loss fetched {call:.3f} ms",
+                    first)
                 if N < 1000000:
                     continue
                 # Integer labels instead of one-hot rows, with and without the gradient.
@@ -183,7 +184,8 @@ def main():
                     return (loss_, p.scatter_add(1, tl, torch.full_like(p[:, :1], -1.0)) / N) if grad else loss_
 
                 ms = events_ms(lambda: gpu.softmax_cross_entropy_to(loss, 0, dx, x, labels))
-                row(f"softmax+CE fwd+bwd N={N} {np.dtype(dt).name}, int32 labels", ms, torch_ms(lambda: torch_labels(True)),
+                row(f"softmax+CE fwd+bwd N={N} {np.dtype(dt).name}, int32 labels", ms,
+                    torch_ms(lambda: torch_labels(True)),
                     f"{ms / read_once:.2f}x read-once; {ms / (2 * read_once + lab_bytes):.2f}x its own traffic "
                     "(x, labels, dx)")
                 first = first_call_ms(lambda: gpu.softmax_cross_entropy_loss_to(loss, 0, x, labels))
@@ -206,7 +208,8 @@ def main():
                         fused_l = events_ms(lambda: gpu.softmax_cross_entropy_to(loss, 0, dx, x, labels))
                         soft = events_ms(lambda: gpu.softmax_rows(out, x))
                         print(f"  {threads} threads, <= {max_blocks} blocks: loss only (labels) read by 8-byte pairs "
-                              f"{pairs * 1e3:.1f} us = {pairs / read_once:.2f}x read-once, by scores {single * 1e3:.1f} "
+                              f"{pairs * 1e3:.1f} us = {pairs / read_once:.2f}x read-once, "
+                              f"by scores {single * 1e3:.1f} "
                               f"us = {single / read_once:.2f}x; fused (one-hot) {fused * 1e3:.1f} us = "
                               f"{fused / moved:.2f}x its traffic; fused (labels) {fused_l * 1e3:.1f} us; "
                               f"softmax rows {soft * 1e3:.1f} us", flush=True)
@@ -250,7 +253,8 @@ def main():
                 c = cuda.device_array((4096, 4096), dt)
                 small = [cuda.to_device(rng.standard_normal((1024, 1000)).astype(dt)),
                          cuda.to_device(rng.standard_normal((1000, 1030)).astype(dt))]
-                ref = torch.as_tensor(small[0], device="cuda").double() @ torch.as_tensor(small[1], device="cuda").double()
+                a64, b64 = (torch.as_tensor(s, device="cuda").double() for s in small)
+                ref = a64 @ b64
                 c_small = cuda.device_array((1024, 1030), dt)
                 best = None
                 for tile in tiles:
@@ -281,7 +285,8 @@ def main():
                     err = f"; rel err {float(rel):.1e}"
                 flop = 2 * size**3
                 row(f"matmul {size}^3 {np.dtype(dt).name}", ms, tms,
-                    f"{flop / ms / 1e9:.1f} TFLOP/s vs torch {flop / tms / 1e9:.1f} ({tms / ms:.0%} of torch){err}", first)
+                    f"{flop / ms / 1e9:.1f} TFLOP/s vs torch {flop / tms / 1e9:.1f} ({tms / ms:.0%} of torch){err}",
+                    first)
 
             # The two large products of a TwoLayerNet step at batch 4096 (float32)
             xa = cuda.to_device(rng.standard_normal((4096, 3072)).astype(np.float32))

@@ -99,23 +99,23 @@ def _kernel(dtype_name, trans_a, trans_b, epilogue, tile, split):
     @cuda.jit(device=True)
     def load_a(a_pre, a, k0, k_hi, m0, M, tid):
         for q in range(A_PER):
-            l = tid + q * threads
+            e = tid + q * threads  # the tile element this thread moves
             if trans_a:  # a: (K, M), consecutive threads along m
-                kk, r = l // BM, l % BM
+                kk, r = e // BM, e % BM
                 a_pre[q] = a[k0 + kk, m0 + r] if k0 + kk < k_hi and m0 + r < M else 0.0
             else:  # a: (M, K), consecutive threads along k
-                r, kk = l // BK, l % BK
+                r, kk = e // BK, e % BK
                 a_pre[q] = a[m0 + r, k0 + kk] if k0 + kk < k_hi and m0 + r < M else 0.0
 
     @cuda.jit(device=True)
     def load_b(b_pre, b, k0, k_hi, n0, N, tid):
         for q in range(B_PER):
-            l = tid + q * threads
+            e = tid + q * threads
             if trans_b:  # b: (N, K), consecutive threads along k
-                c, kk = l // BK, l % BK
+                c, kk = e // BK, e % BK
                 b_pre[q] = b[n0 + c, k0 + kk] if k0 + kk < k_hi and n0 + c < N else 0.0
             else:  # b: (K, N), consecutive threads along n
-                kk, c = l // BN, l % BN
+                kk, c = e // BN, e % BN
                 b_pre[q] = b[k0 + kk, n0 + c] if k0 + kk < k_hi and n0 + c < N else 0.0
 
     @cuda.jit
@@ -141,17 +141,17 @@ def _kernel(dtype_name, trans_a, trans_b, epilogue, tile, split):
         load_b(b_pre, b, k_lo, k_hi, n0, N, tid)
         for k0 in range(k_lo, k_hi, BK):
             for q in range(A_PER):
-                l = tid + q * threads
+                e = tid + q * threads
                 if trans_a:
-                    as_[l // BM, l % BM] = a_pre[q]
+                    as_[e // BM, e % BM] = a_pre[q]
                 else:
-                    as_[l % BK, l // BK] = a_pre[q]
+                    as_[e % BK, e // BK] = a_pre[q]
             for q in range(B_PER):
-                l = tid + q * threads
+                e = tid + q * threads
                 if trans_b:
-                    bs[l % BK, l // BK] = b_pre[q]
+                    bs[e % BK, e // BK] = b_pre[q]
                 else:
-                    bs[l // BN, l % BN] = b_pre[q]
+                    bs[e // BN, e % BN] = b_pre[q]
             cuda.syncthreads()
             if k0 + BK < k_hi:  # the next slices, in flight during the arithmetic below
                 load_a(a_pre, a, k0 + BK, k_hi, m0, M, tid)

@@ -75,7 +75,8 @@ def test_layers_follow_their_inputs(launch_config, data):
                                    rtol=1e-12)
     scores = np.ascontiguousarray(x[:, :4])
     out_cpu, out_gpu = OutputLayer(), OutputLayer()
-    assert out_gpu.forward(cuda.to_device(scores), cuda.to_device(t)) == pytest.approx(out_cpu.forward(scores, labels), rel=1e-12)
+    loss_cpu = out_cpu.forward(scores, labels)
+    assert out_gpu.forward(cuda.to_device(scores), cuda.to_device(t)) == pytest.approx(loss_cpu, rel=1e-12)
     np.testing.assert_allclose(host(out_gpu.backward(2.0)), out_cpu.backward(2.0), rtol=1e-12)
     np.testing.assert_allclose(host(out_gpu.y), out_cpu.y, rtol=1e-12)
 

@@ -18,6 +18,8 @@ from numba.cuda import dispatcher as numba_cuda_dispatcher
 
 from fastnp.kernels.cuda import config
 
+from .conftest import SIMULATED
+
 
 def _module(name):
     # importlib: some submodules share their name with a function the package exports.
@@ -26,10 +28,8 @@ def _module(name):
 
 _launch, accuracy, affine, axpy, cross_entropy, linear_classifier, matmul, numerical_gradient, relu, sigmoid, softmax, \
     softmax_cross_entropy = map(_module, (
-        "_launch", "accuracy", "affine", "axpy", "cross_entropy", "linear_classifier", "matmul", "numerical_gradient", "relu",
-        "sigmoid", "softmax", "softmax_cross_entropy"))
-
-from .conftest import SIMULATED
+        "_launch", "accuracy", "affine", "axpy", "cross_entropy", "linear_classifier", "matmul", "numerical_gradient",
+        "relu", "sigmoid", "softmax", "softmax_cross_entropy"))
 
 pytestmark = pytest.mark.skipif(SIMULATED, reason="compile_ptx needs the real CUDA target, not the simulator")
 
@@ -125,8 +125,9 @@ def test_rows(dt):
         scores = vec(i64) if pairs else vec(dt)
         threads = config.ROW_THREADS
         for C, shuffle in itertools.product(narrow, (False, True)):
-            kernel = softmax_cross_entropy._narrow(str(dt), threads, softmax.rows_per_tile(threads, C, str(dt)), group, C,
-                                                   shuffle, labels, with_grad, pairs)
+            rows_per_tile = softmax.rows_per_tile(threads, C, str(dt))
+            kernel = softmax_cross_entropy._narrow(str(dt), threads, rows_per_tile, group, C, shuffle, labels,
+                                                   with_grad, pairs)
             for target in targets:
                 ptx = compile_for_hopper(kernel, (vec(f64), i64, f64, vec(f64), vec(u32), vec(dt), scores, target,
                                                   f64, i64))
