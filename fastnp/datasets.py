@@ -228,17 +228,39 @@ def _md5(path):
 
 
 def _extract(archive, root):
+    """Extract the archive's cifar-10-batches-py into root.
+
+    The files go to a staging folder first and are moved into place only when
+    all of them are out, so an interrupted run (a full disk, Ctrl-C) leaves no
+    half-filled folder that later loads would take for the data.  Files
+    already in root/cifar-10-batches-py that the archive does not hold stay.
+    """
     with tarfile.open(archive, "r:gz") as tar:
         members = tar.getmembers()
         for m in members:
             parts = Path(m.name).parts
             unsafe = (Path(m.name).is_absolute() or ".." in parts or not parts or parts[0] != FOLDER
-                      or not (m.isfile() or m.isdir()))
+                      or not (m.isfile() or m.isdir()) or (m.isfile() and len(parts) < 2))
             if unsafe:
                 raise RuntimeError(f"{archive} holds an unexpected member {m.name!r}; refusing to extract")
-        for m in members:
-            if m.isfile():
-                target = root.joinpath(*Path(m.name).parts)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                with tar.extractfile(m) as src, open(target, "wb") as dst:
-                    shutil.copyfileobj(src, dst)
+        staging = root / f".{FOLDER}.partial"
+        shutil.rmtree(staging, ignore_errors=True)  # what an interrupted run left
+        try:
+            for m in members:
+                if m.isfile():
+                    target = staging.joinpath(*Path(m.name).parts[1:])
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    with tar.extractfile(m) as src, open(target, "wb") as dst:
+                        shutil.copyfileobj(src, dst)
+            folder = root / FOLDER
+            if not folder.exists():
+                staging.mkdir(exist_ok=True)
+                staging.rename(folder)
+                return
+            for path in sorted(staging.rglob("*")):
+                if path.is_file():
+                    target = folder / path.relative_to(staging)
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    path.replace(target)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)

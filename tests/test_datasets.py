@@ -2,6 +2,7 @@
 import hashlib
 import io
 import pickle
+import shutil
 import tarfile
 
 import numpy as np
@@ -142,6 +143,46 @@ def test_download_verifies_md5_and_extracts(tmp_path):
     folder = datasets.download_cifar10(cache, url=archive.as_uri(), md5=md5)
     assert (folder / "data_batch_1").exists()
     d = load_cifar10(cache, n_train=30, n_test=12, normalize=None, layout="chw")
+    assert_array_equal(d.X_tr, batches[0][b"data"])
+
+
+def test_an_interrupted_extraction_leaves_no_half_filled_folder(tmp_path, monkeypatch):
+    src, batches, _ = synthetic_root(subdir(tmp_path, "src"))
+    archive = tmp_path / "cifar.tar.gz"
+    md5 = make_archive(src, archive)
+    cache = tmp_path / "cache"
+    copy, calls = shutil.copyfileobj, []
+
+    def disk_full_at_the_second_file(fsrc, fdst, *args):
+        calls.append(fdst.name)
+        if len(calls) == 3:  # the download, then the first file extracted, then this one
+            raise OSError(28, "No space left on device")
+        return copy(fsrc, fdst, *args)
+
+    monkeypatch.setattr(datasets.shutil, "copyfileobj", disk_full_at_the_second_file)
+    with pytest.raises(OSError, match="No space left"):
+        datasets.download_cifar10(cache, url=archive.as_uri(), md5=md5)
+    assert sorted(p.name for p in cache.iterdir()) == ["cifar-10-python.tar.gz"]  # checked archive kept, nothing else
+    monkeypatch.undo()
+    with pytest.raises(FileNotFoundError, match="CIFAR-10 not found"):
+        load_cifar10(cache, n_train=30, n_test=12)
+    nowhere = (tmp_path / "nowhere.tar.gz").as_uri()  # the kept archive is extracted, not fetched again
+    datasets.download_cifar10(cache, url=nowhere, md5=md5)
+    d = load_cifar10(cache, n_train=30, n_test=12, normalize=None, layout="chw")
+    assert_array_equal(d.X_tr, batches[0][b"data"])
+
+
+def test_extracting_over_a_folder_replaces_its_batches_and_keeps_other_files(tmp_path):
+    src, batches, _ = synthetic_root(subdir(tmp_path, "src"))
+    archive = tmp_path / "cifar.tar.gz"
+    md5 = make_archive(src, archive)
+    folder = tmp_path / "cache" / datasets.FOLDER
+    folder.mkdir(parents=True)
+    (folder / "data_batch_1").write_bytes(b"stale")
+    (folder / "notes.txt").write_text("mine")
+    datasets.download_cifar10(tmp_path / "cache", url=archive.as_uri(), md5=md5)
+    assert (folder / "notes.txt").read_text() == "mine"
+    d = load_cifar10(tmp_path / "cache", n_train=30, n_test=12, normalize=None, layout="chw")
     assert_array_equal(d.X_tr, batches[0][b"data"])
 
 
